@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CcmConfig(AppConfig):
+    name = "ccm"
+    verbose_name = "ccm core"

@@ -1,0 +1,73 @@
+"""Who may do what. Plain functions over a Membership: no request objects, no caches."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+if TYPE_CHECKING:
+    from ccm.models import Membership
+
+
+class Role(models.TextChoices):
+    CARE_COORDINATOR = "care_coordinator", "Care coordinator"
+    PHYSICIAN = "physician", "Physician (billing practitioner)"
+    PRACTICE_MANAGER = "practice_manager", "Practice manager"
+    PRACTICE_ADMIN = "practice_admin", "Practice admin"
+
+
+_MANAGERS = {Role.PRACTICE_MANAGER, Role.PRACTICE_ADMIN}
+_CLINICAL = {Role.CARE_COORDINATOR, Role.PHYSICIAN}
+
+
+def _active(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active
+
+
+def can_view_patients(membership: Membership | None) -> bool:
+    return _active(membership)
+
+
+def can_enroll_patients(membership: Membership | None) -> bool:
+    """Managers and coordinators find, reach and enroll patients."""
+    return _active(membership) and membership.role in (_MANAGERS | {Role.CARE_COORDINATOR})  # type: ignore[union-attr]
+
+
+def can_record_consent(membership: Membership | None) -> bool:
+    return _active(membership)
+
+
+def can_log_time(membership: Membership | None) -> bool:
+    """Clinical people log care-management minutes (R-TIME-*); managers do not."""
+    return _active(membership) and membership.role in _CLINICAL  # type: ignore[union-attr]
+
+
+def can_draft_care_plan(membership: Membership | None) -> bool:
+    return _active(membership) and membership.role in _CLINICAL  # type: ignore[union-attr]
+
+
+def can_sign_care_plan(membership: Membership | None) -> bool:
+    """Only a physician signs a care plan (R-WHO-7)."""
+    return _active(membership) and membership.role == Role.PHYSICIAN  # type: ignore[union-attr]
+
+
+def can_attest_complexity(membership: Membership | None) -> bool:
+    return _active(membership) and membership.role == Role.PHYSICIAN  # type: ignore[union-attr]
+
+
+def can_close_month(membership: Membership | None) -> bool:
+    return _active(membership) and membership.role in _MANAGERS  # type: ignore[union-attr]
+
+
+def can_view_billing(membership: Membership | None) -> bool:
+    return _active(membership) and membership.role in (_MANAGERS | {Role.PHYSICIAN})  # type: ignore[union-attr]
+
+
+def can_manage_practice(membership: Membership | None) -> bool:
+    """Practice settings and members: the practice admin, and the manager."""
+    return _active(membership) and membership.role in _MANAGERS  # type: ignore[union-attr]
+
+
+def can_view_audit_log(membership: Membership | None) -> bool:
+    return _active(membership) and membership.role == Role.PRACTICE_ADMIN  # type: ignore[union-attr]

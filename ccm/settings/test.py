@@ -1,0 +1,12 @@
+"""Test settings: a fast hasher, locmem email, plain static storage. Nothing else changes."""
+
+from ccm.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"] = {  # noqa: F405
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+}
+FIELD_ENCRYPTION_KEY = "kJ1S3Xn4f3y5m0Ck8t8o6Gm3o2wW8fZr5r2aQm9VZ0E="
