@@ -12,8 +12,9 @@ from contextlib import ExitStack
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,18 +39,18 @@ class PracticeApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        user_id = request.user.pk
+        user_id = int(str(request.user.pk))  # IsAuthenticated ran: a signed-in user
         self._practice_stack.enter_context(practice_context(None, user_id=user_id))
         memberships = memberships_of(user_id)
-        chosen = request.headers.get(PRACTICE_HEADER) or request.session.get(
-            SESSION_PRACTICE_KEY
-        )
+        chosen = request.headers.get(PRACTICE_HEADER) or request.session.get(SESSION_PRACTICE_KEY)
         membership = choose_membership(memberships, chosen)
         if membership is None:
             if memberships and not request.headers.get(PRACTICE_HEADER):
                 raise ValidationError(
-                    {"detail": f"You belong to several practices: send the {PRACTICE_HEADER} "
-                     "header with the practice's id."}
+                    {
+                        "detail": f"You belong to several practices: send the {PRACTICE_HEADER} "
+                        "header with the practice's id."
+                    }
                 )
             raise PermissionDenied("You are not an active member of this practice.")
         self.membership = membership
@@ -86,8 +87,8 @@ class MeApi(PracticeApiView):
         return Response(self.OutputSerializer(self.membership).data)
 
 
-class MembershipListApi(PracticeApiView):
-    """The practice's members (for pickers in integrations)."""
+class MembershipListApi(PracticeApiView, generics.ListAPIView):
+    """The practice's members (for pickers in integrations). Paginated."""
 
     class OutputSerializer(serializers.Serializer[Membership]):
         id = serializers.UUIDField(source="public_id")
@@ -97,7 +98,7 @@ class MembershipListApi(PracticeApiView):
         npi = serializers.CharField()
         is_active = serializers.BooleanField()
 
-    @extend_schema(responses=OutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
-        members = selectors.membership_list(practice=self.practice)
-        return Response(self.OutputSerializer(members, many=True).data)
+    serializer_class = OutputSerializer
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        return selectors.membership_list(practice=self.practice)

@@ -12,7 +12,6 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from rest_framework import status
-from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -45,12 +44,12 @@ class Conflict(InvalidState):
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Http404):
         return Response({"detail": NOT_FOUND_MESSAGE}, status=status.HTTP_404_NOT_FOUND)
-    if isinstance(exc, Conflict):
-        body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
-        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, InvalidState):
-        body = {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, DrfValidationError):
-        return exception_handler(exc, context)
+        body: dict[str, object] = (
+            {exc.field: [exc.message]} if exc.field else {"detail": exc.message}
+        )
+        code = (
+            status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
+        )
+        return Response(body, status=code)
     return exception_handler(exc, context)

@@ -7,13 +7,15 @@ from collections.abc import Callable
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 
 from ccm.audit import request_id_var
 
 # Paths a signed-in member without MFA may still reach: sign-out, MFA setup, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
+MFA_REQUIRED_MESSAGE = "Set up two-factor authentication before using the API."
 
 
 class RequestIdMiddleware:
@@ -32,7 +34,11 @@ class RequestIdMiddleware:
 
 
 class MfaRequiredMiddleware:
-    """Outside demo mode, a member must set up TOTP before reaching any practice page."""
+    """Outside demo mode, a member must set up TOTP before reaching any practice page.
+
+    Pages redirect to the authenticator setup (htmx requests get ``HX-Redirect``, so the setup
+    page is not swapped into a fragment); the API answers 403 with a JSON body.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -47,10 +53,9 @@ class MfaRequiredMiddleware:
             and not is_mfa_enabled(user)
         ):
             if request.path.startswith("/api/"):
-                return HttpResponse(
-                    '{"detail": "Set up two-factor authentication before using the API."}',
-                    status=403,
-                    content_type="application/json",
-                )
-            return redirect("mfa_activate_totp")
+                return JsonResponse({"detail": MFA_REQUIRED_MESSAGE}, status=403)
+            setup_url = reverse("mfa_activate_totp")
+            if request.headers.get("HX-Request"):
+                return HttpResponse(status=204, headers={"HX-Redirect": setup_url})
+            return redirect(setup_url)
         return self.get_response(request)

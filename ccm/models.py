@@ -139,9 +139,7 @@ class Membership(PracticeOwned):
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
-    npi = models.CharField(
-        "individual NPI", max_length=10, blank=True, validators=[validate_npi]
-    )
+    npi = models.CharField("individual NPI", max_length=10, blank=True, validators=[validate_npi])
     credential = models.CharField(
         max_length=20, blank=True, help_text="RN, LPN, MA, MD, DO, NP, PA, ..."
     )

@@ -25,13 +25,17 @@ def _active(membership: Membership | None) -> bool:
     return membership is not None and membership.is_active
 
 
+def _has_role(membership: Membership | None, roles: set[Role]) -> bool:
+    return membership is not None and membership.is_active and Role(membership.role) in roles
+
+
 def can_view_patients(membership: Membership | None) -> bool:
     return _active(membership)
 
 
 def can_enroll_patients(membership: Membership | None) -> bool:
     """Managers and coordinators find, reach and enroll patients."""
-    return _active(membership) and membership.role in (_MANAGERS | {Role.CARE_COORDINATOR})  # type: ignore[union-attr]
+    return _has_role(membership, _MANAGERS | {Role.CARE_COORDINATOR})
 
 
 def can_record_consent(membership: Membership | None) -> bool:
@@ -40,34 +44,34 @@ def can_record_consent(membership: Membership | None) -> bool:
 
 def can_log_time(membership: Membership | None) -> bool:
     """Clinical people log care-management minutes (R-TIME-*); managers do not."""
-    return _active(membership) and membership.role in _CLINICAL  # type: ignore[union-attr]
+    return _has_role(membership, _CLINICAL)
 
 
 def can_draft_care_plan(membership: Membership | None) -> bool:
-    return _active(membership) and membership.role in _CLINICAL  # type: ignore[union-attr]
+    return _has_role(membership, _CLINICAL)
 
 
 def can_sign_care_plan(membership: Membership | None) -> bool:
     """Only a physician signs a care plan (R-WHO-7)."""
-    return _active(membership) and membership.role == Role.PHYSICIAN  # type: ignore[union-attr]
+    return _has_role(membership, {Role.PHYSICIAN})
 
 
 def can_attest_complexity(membership: Membership | None) -> bool:
-    return _active(membership) and membership.role == Role.PHYSICIAN  # type: ignore[union-attr]
+    return _has_role(membership, {Role.PHYSICIAN})
 
 
 def can_close_month(membership: Membership | None) -> bool:
-    return _active(membership) and membership.role in _MANAGERS  # type: ignore[union-attr]
+    return _has_role(membership, _MANAGERS)
 
 
 def can_view_billing(membership: Membership | None) -> bool:
-    return _active(membership) and membership.role in (_MANAGERS | {Role.PHYSICIAN})  # type: ignore[union-attr]
+    return _has_role(membership, _MANAGERS | {Role.PHYSICIAN})
 
 
 def can_manage_practice(membership: Membership | None) -> bool:
     """Practice settings and members: the practice admin, and the manager."""
-    return _active(membership) and membership.role in _MANAGERS  # type: ignore[union-attr]
+    return _has_role(membership, _MANAGERS)
 
 
 def can_view_audit_log(membership: Membership | None) -> bool:
-    return _active(membership) and membership.role == Role.PRACTICE_ADMIN  # type: ignore[union-attr]
+    return _has_role(membership, {Role.PRACTICE_ADMIN})

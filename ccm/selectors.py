@@ -21,8 +21,10 @@ def membership_list(*, practice: Practice) -> QuerySet[Membership]:
 
 def membership_get(*, practice: Practice, public_id: uuid.UUID) -> Membership:
     try:
-        return Membership.objects.for_practice(practice).select_related("user").get(
-            public_id=public_id
+        return (
+            Membership.objects.for_practice(practice)
+            .select_related("user")
+            .get(public_id=public_id)
         )
     except Membership.DoesNotExist as exc:
         raise NotFound from exc

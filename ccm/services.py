@@ -62,9 +62,7 @@ def membership_create(
         raise InvalidState("A physician needs an individual NPI to bill.", field="npi")
     if Membership.objects.for_practice(practice).filter(user=user).exists():
         raise InvalidState("This person is already a member of the practice.", field="email")
-    membership = Membership(
-        practice=practice, user=user, role=role, npi=npi, credential=credential
-    )
+    membership = Membership(practice=practice, user=user, role=role, npi=npi, credential=credential)
     membership.full_clean()
     membership.save()
     audit_record(

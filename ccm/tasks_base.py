@@ -9,7 +9,7 @@ from celery import Task
 from ccm.tenancy import practice_context
 
 
-class PracticeTask(Task):  # type: ignore[misc]
+class PracticeTask(Task):
     """Runs the task inside ``practice_context(practice_id)``.
 
     Tasks take ``practice_id`` as a keyword argument (ids in, never objects) and call one

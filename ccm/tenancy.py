@@ -145,9 +145,7 @@ class PracticeMiddleware:
             return self.get_response(request)
         with practice_context(None, user_id=user.pk):
             memberships = memberships_of(user.pk)
-            membership = choose_membership(
-                memberships, request.session.get(SESSION_PRACTICE_KEY)
-            )
+            membership = choose_membership(memberships, request.session.get(SESSION_PRACTICE_KEY))
             request.memberships = memberships  # type: ignore[attr-defined]
             if membership is None:
                 return _finish(self.get_response(request))

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from ccm import views
+from ccm import auth, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -13,6 +13,8 @@ urlpatterns = [
         name="membership_toggle",
     ),
     path("practice/audit/", views.audit_log, name="audit_log"),
+    # allauth's login view with django-axes' lockout checks (before allauth's own route).
+    path("accounts/login/", auth.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("ccm.api_urls")),
 ]

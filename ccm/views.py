@@ -39,9 +39,7 @@ def practice_choose(request: HttpRequest) -> HttpResponse:
     memberships = getattr(request, "memberships", [])
     if request.method == "POST":
         chosen = request.POST.get("practice", "")
-        membership = next(
-            (m for m in memberships if str(m.practice.public_id) == chosen), None
-        )
+        membership = next((m for m in memberships if str(m.practice.public_id) == chosen), None)
         if membership is None:
             raise NotFound
         request.session[SESSION_PRACTICE_KEY] = str(membership.practice.public_id)

@@ -183,13 +183,21 @@ ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[ccm] "
+# Password reset for an address we do not know sends nothing (no mail to strangers), and the
+# page says the same as for a known address (no account oracle).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "ccm"
 MFA_RECOVERY_CODE_COUNT = 10
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+# Per account, not per address: a practice shares one office IP, and one person's typos must
+# not lock the whole practice out. Per-address guessing is throttled by allauth's own
+# "login_failed" rate limit (10 failures a minute per IP).
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with email=..., its form posts login=...: count both as one account.
+AXES_USERNAME_CALLABLE = "ccm.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False

@@ -1,5 +1,6 @@
 """Test settings: a fast hasher, locmem email, plain static storage. Nothing else changes."""
 
+from ccm import env
 from ccm.settings.base import *  # noqa: F403
 
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -10,3 +11,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 FIELD_ENCRYPTION_KEY = "kJ1S3Xn4f3y5m0Ck8t8o6Gm3o2wW8fZr5r2aQm9VZ0E="
+# Tests migrate as the owner and run as the app role, like production.
+DATABASE_OWNER_URL = env.DATABASE_OWNER_URL or "postgres://ccm_owner:ccm_owner@127.0.0.1:5432/ccm"
+# Static files straight from the finders: no collectstatic before the suite.
+STATIC_ROOT = None  # type: ignore[assignment]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -28,9 +28,8 @@ class Command(MigrateCommand):
         if owner_url:
             owner = dj_database_url.parse(owner_url)
             connection.close()
-            connection.settings_dict.update(
-                {key: owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT") if key in owner}
-            )
+            for key in ("USER", "PASSWORD", "HOST", "PORT"):
+                connection.settings_dict[key] = owner.get(key)
         try:
             super().handle(*args, **options)
             if owner_url and settings.DATABASE_APP_ROLE:
@@ -48,9 +47,7 @@ class Command(MigrateCommand):
             sql.SQL(
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}"
             ).format(role_id),
-            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(
-                role_id
-            ),
+            sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(role_id),
             sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {}").format(role_id),
         ]
         statements += [
