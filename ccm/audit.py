@@ -47,6 +47,8 @@ def audit_record(
     """Append one audit row. Call it inside the service's transaction, after the write."""
     from ccm.models import AuditLog  # noqa: PLC0415  (ccm.models imports this module)
 
+    if not isinstance(event, AuditEvent):
+        raise TypeError(f"audit events are AuditEvent members, not {event!r}")
     return AuditLog.objects.create(
         practice=practice,
         actor=actor,

@@ -246,18 +246,6 @@ class Migration(migrations.Migration):
                 (
                     "event",
                     models.CharField(
-                        choices=[
-                            ("practice.updated", "Practice settings changed"),
-                            ("membership.created", "Member added"),
-                            ("membership.updated", "Member changed"),
-                            ("practice.switched", "Switched practice"),
-                            ("audit.viewed", "Audit log viewed"),
-                            ("patient.list_viewed", "Patient list viewed"),
-                            ("patient.viewed", "Patient viewed"),
-                            ("patient.created", "Patient created"),
-                            ("patient.updated", "Patient changed"),
-                            ("patient.exported", "Patient data exported"),
-                        ],
                         max_length=60,
                     ),
                 ),
