@@ -42,6 +42,17 @@ def can_record_consent(membership: Membership | None) -> bool:
     return _active(membership)
 
 
+def can_edit_clinical_record(membership: Membership | None) -> bool:
+    """Conditions, visits, other billed services and stays: any member (managers enter them
+    from the billing system); attesting a condition as chronic is a clinician's act."""
+    return _active(membership)
+
+
+def can_attest_chronic_condition(membership: Membership | None) -> bool:
+    """R-ELIG-3: chronic status is a clinical judgement (physician or care coordinator)."""
+    return _has_role(membership, _CLINICAL)
+
+
 def can_log_time(membership: Membership | None) -> bool:
     """Clinical people log care-management minutes (R-TIME-*); managers do not."""
     return _has_role(membership, _CLINICAL)

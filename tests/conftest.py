@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from typing import Any
 
 import dj_database_url
 import psycopg2
@@ -28,20 +29,31 @@ from tests.factories import MembershipFactory, PracticeFactory, UserFactory
 ROLES = list(Role)
 
 
-def _test_database_name() -> str:
-    base = settings.DATABASES["default"]["NAME"]
-    return f"test_{base}"
+def _claim_test_database(admin: Any) -> str:
+    """The first of test_ccm, test_ccm_1, ... that no other pytest session is using.
+
+    Each session holds an advisory lock on its database's name for its whole run, so two
+    suites started at once (two developers' shells, or CI and a developer) never flush or
+    migrate under each other; each name is still reused across runs (--reuse-db).
+    """
+    base = f"test_{settings.DATABASES['default']['NAME']}"
+    with admin.cursor() as cursor:
+        for index in range(16):
+            name = base if index == 0 else f"{base}_{index}"
+            cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
+            if cursor.fetchone()[0]:
+                return name
+    raise RuntimeError("16 test sessions are running at once; wait for one to finish")
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: object
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any
 ) -> Iterator[None]:
     """Create (or reuse) the test database as the owner, migrate as the owner."""
-    name = _test_database_name()
     owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
     recreate = request.config.getoption("create_db") or not request.config.getoption("reuse_db")
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+    with django_db_blocker.unblock():
         for connection in connections.all():
             connection.close()
         admin = psycopg2.connect(
@@ -52,6 +64,7 @@ def django_db_setup(
             port=owner["PORT"] or 5432,
         )
         admin.autocommit = True
+        name = _claim_test_database(admin)
         with admin.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
             exists = cursor.fetchone() is not None
@@ -62,7 +75,6 @@ def django_db_setup(
                 exists = False
             if not exists:
                 cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        admin.close()
         for alias in connections:
             connections[alias].settings_dict["NAME"] = name
         settings.DATABASES["default"]["NAME"] = name
@@ -70,6 +82,7 @@ def django_db_setup(
     yield
     for connection in connections.all():
         connection.close()
+    admin.close()
 
 
 @pytest.fixture

@@ -17,3 +17,4 @@ DATABASE_OWNER_URL = env.DATABASE_OWNER_URL or "postgres://ccm_owner:ccm_owner@1
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+ALLOW_AUDIT_LOG_FLUSH = True  # transactional tests end with a flush (owner only)

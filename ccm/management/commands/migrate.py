@@ -10,35 +10,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import dj_database_url
 from django.conf import settings
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 from psycopg2 import sql
 
-APPEND_ONLY_TABLES = ("ccm_auditlog",)
+from ccm.management.owner import append_only_tables, as_owner
 
 
 class Command(MigrateCommand):
     def handle(self, *args: Any, **options: Any) -> None:
-        alias = options["database"]
-        connection = connections[alias]
-        original = dict(connection.settings_dict)
-        owner_url = settings.DATABASE_OWNER_URL
-        if owner_url:
-            owner = dj_database_url.parse(owner_url)
-            connection.close()
-            for key in ("USER", "PASSWORD", "HOST", "PORT"):
-                connection.settings_dict[key] = owner.get(key)
-        try:
+        connection = connections[options["database"]]
+        with as_owner(connection) as is_owner:
             super().handle(*args, **options)
-            if owner_url and settings.DATABASE_APP_ROLE:
+            if is_owner and settings.DATABASE_APP_ROLE:
                 self._grant(connection, settings.DATABASE_APP_ROLE)
-        finally:
-            if owner_url:
-                connection.close()
-                connection.settings_dict.clear()
-                connection.settings_dict.update(original)
 
     def _grant(self, connection: Any, role: str) -> None:
         role_id = sql.Identifier(role)
@@ -54,10 +40,10 @@ class Command(MigrateCommand):
             sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
                 sql.Identifier(table), role_id
             )
-            for table in APPEND_ONLY_TABLES
+            for table in append_only_tables(connection)
         ]
         with connection.cursor() as cursor:
             for statement in statements:
-                cursor.execute(statement)
+                cursor.execute(statement.as_string(cursor.connection))
         if self.verbosity >= 1:
             self.stdout.write(f"Granted table privileges to role {role}.")
