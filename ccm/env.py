@@ -31,6 +31,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def child_environment(overrides: dict[str, str]) -> dict[str, str]:
+    """This process's environment plus ``overrides``, for a process the demo launcher starts."""
+    return {**os.environ, **overrides}
+
+
 SECRET_KEY = env_str("SECRET_KEY")
 DEBUG = env_bool("DEBUG")
 DEMO_MODE = env_bool("CCM_DEMO_MODE")
@@ -44,6 +49,8 @@ DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL", "")
 DATABASE_APP_ROLE = env_str("DATABASE_APP_ROLE", "")
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+# With CELERY_BROKER_URL=filesystem:// (the demo), the folder of kombu's message files.
+CELERY_BROKER_FOLDER = env_str("CELERY_BROKER_FOLDER", "")
 CELERY_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
 EMAIL_URL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

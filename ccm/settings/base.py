@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -191,15 +192,18 @@ MFA_TOTP_ISSUER = "ccm"
 MFA_RECOVERY_CODE_COUNT = 10
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-# Per account, not per address: a practice shares one office IP, and one person's typos must
-# not lock the whole practice out. Per-address guessing is throttled by allauth's own
-# "login_failed" rate limit (10 failures a minute per IP).
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock the account from the address that failed, not the whole address: a practice shares one
+# office IP, and one person's typos must not lock all its staff out (nor can a stranger lock a
+# clinician out from elsewhere). Guessing from many addresses is still throttled by allauth's
+# "login_failed" rate limit (5 failures per account per 5 minutes, 10 a minute per IP), and a
+# password alone opens nothing without the TOTP code.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 # allauth authenticates with email=..., its form posts login=...: count both as one account.
 AXES_USERNAME_CALLABLE = "ccm.auth.axes_username"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+# Renders templates/account/lockout.html (HTTP 429) with the lock's length in minutes.
+AXES_LOCKOUT_CALLABLE = "ccm.auth.lockout_response"
 AXES_VERBOSE = False
 
 EMAIL_BACKEND = env.EMAIL_URL_BACKEND
@@ -214,7 +218,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ccm.schema.PracticeAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "ccm.errors.api_exception_handler",
@@ -234,6 +238,18 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.CELERY_BROKER_URL or env.REDIS_URL
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The demo's broker that needs no server: kombu keeps each message as a file in one folder
+    # that producers and the worker share (one machine only). Claimed messages are moved, not
+    # copied, to ``processed`` on the same file system, which is what makes a claim atomic.
+    _broker_folder = Path(env.CELERY_BROKER_FOLDER or VAR_DIR / "demo" / "broker")
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"),
+        "data_folder_out": str(_broker_folder / "queue"),
+        "control_folder": str(_broker_folder / "control"),
+        "store_processed": True,
+        "processed_folder": str(_broker_folder / "processed"),
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
