@@ -7,13 +7,15 @@ view instead: ``MeApi.OutputSerializer`` → ``MeOutput``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 
 
 class PracticeAutoSchema(AutoSchema):
-    def get_serializer_name(self, serializer: Any, direction: str) -> str:
+    def get_serializer_name(
+        self, serializer: Any, direction: Literal["request", "response"]
+    ) -> str:
         name = str(super().get_serializer_name(serializer, direction))
         qualified = type(serializer).__qualname__
         if "." in qualified:
