@@ -71,6 +71,11 @@ def can_attest_complexity(membership: Membership | None) -> bool:
     return _has_role(membership, {Role.PHYSICIAN})
 
 
+def can_record_care_plan_copy(membership: Membership | None) -> bool:
+    """Anyone on the team may hand, mail or send the patient their copy (R-PLAN-4)."""
+    return _active(membership)
+
+
 def can_close_month(membership: Membership | None) -> bool:
     return _has_role(membership, _MANAGERS)
 

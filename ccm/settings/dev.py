@@ -11,3 +11,5 @@ EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+# No collectstatic step: WhiteNoise serves straight from the apps' and project's static folders.
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,1 @@
+"""Writes of the patients domain, one module per noun. Import from the submodule."""
