@@ -21,7 +21,5 @@ def test_transactional_tests_can_flush_the_append_only_audit_log():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM ccm_practice")
         assert cursor.fetchone()[0] == 0
-        cursor.execute(
-            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'ccm_auditlog_no_truncate'"
-        )
+        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 'ccm_auditlog_no_truncate'")
         assert cursor.fetchone()[0] == "O"
