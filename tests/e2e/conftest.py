@@ -20,6 +20,7 @@ from pathlib import Path
 import dj_database_url
 import psycopg2
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from playwright.sync_api import Browser, Page, sync_playwright
 from psycopg2 import sql
@@ -29,7 +30,8 @@ from ccm.demo_data import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-E2E_DATABASE = "test_ccm_e2e"
+# One database per session (by process id): concurrent runs never share one; dropped at the end.
+E2E_DATABASE = f"test_ccm_e2e_{os.getpid()}"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,7 +55,7 @@ def _url_with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def _recreate_database() -> None:
+def _maintain_database(*, create: bool) -> None:
     owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
     admin = psycopg2.connect(
         dbname="postgres",
@@ -66,7 +68,8 @@ def _recreate_database() -> None:
     with admin.cursor() as cursor:
         name = sql.Identifier(E2E_DATABASE)
         cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
+        if create:
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(name))
     admin.close()
 
 
@@ -94,6 +97,7 @@ def e2e_environment() -> dict[str, str]:
         "DATABASE_URL": _url_with_database(ccm_env.DATABASE_URL, E2E_DATABASE),
         "DATABASE_OWNER_URL": _url_with_database(settings.DATABASE_OWNER_URL, E2E_DATABASE),
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "CCM_DEMO_MODE": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "MEDIA_ROOT": str(ROOT / "var" / "e2e" / "private"),
@@ -104,62 +108,34 @@ def e2e_environment() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def live_url(e2e_environment: dict[str, str]) -> Iterator[str]:
     """A seeded app served by gunicorn, with a Celery worker, on a free local port."""
-    _recreate_database()
-    python = sys.executable
-    env = e2e_environment
-    subprocess.run(
-        [python, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True
-    )
-    subprocess.run(
-        [python, "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
-    port = env["E2E_PORT"]
-    server = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "gunicorn",
-            "ccm.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    worker = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "ccm",
-            "worker",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    _maintain_database(create=True)
+    processes: list[subprocess.Popen[bytes]] = []
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_for(f"{base}/healthz", server)
+        python = sys.executable
+        env = e2e_environment
+        manage = [python, "manage.py"]
+        subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [*manage, "seed_demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
+        base = f"http://127.0.0.1:{env['E2E_PORT']}"
+        server_command = [python, "-m", "gunicorn", "ccm.wsgi", "--workers", "2"]
+        server_command += ["--bind", base.removeprefix("http://"), "--log-level", "warning"]
+        worker_command = [python, "-m", "celery", "-A", "ccm", "worker", "--concurrency", "1"]
+        worker_command += ["--loglevel", "WARNING", "--without-gossip", "--without-mingle"]
+        processes.append(subprocess.Popen(server_command, cwd=ROOT, env=env))
+        processes.append(subprocess.Popen(worker_command, cwd=ROOT, env=env))
+        _wait_for(f"{base}/healthz", processes[0])
         yield base
     finally:
-        for process in (server, worker):
+        for process in processes:
             process.terminate()
-        for process in (server, worker):
+        for process in processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        _maintain_database(create=False)
 
 
 @pytest.fixture(scope="session")
