@@ -601,3 +601,124 @@ def check_scenario(
         raise ValueError(message)
     decision = decide(scenario.facts, prices)
     return decision, differences(decision, scenario.expected)
+
+
+# --- Facts out (the inverse of ``parse_facts``), for exporting a real month.
+def _moment(value: dt.date | dt.datetime, tz: ZoneInfo) -> str:
+    """A date as ``YYYY-MM-DD``; a timestamp in the practice's zone, with its UTC offset."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(tz).isoformat()
+    return value.isoformat()
+
+
+def facts_to_json(facts: PatientMonthFacts) -> dict[str, object]:
+    """Return the ``facts`` object of SCENARIO_FORMAT.md; ``parse_facts`` reads it back equal."""
+    practice = facts.practice
+    tz = ZoneInfo(practice.timezone)
+    complexity = facts.complexity
+    return {
+        "service_month": f"{facts.service_month:%Y-%m}",
+        "practice": {
+            "timezone": practice.timezone,
+            "place_of_service": practice.place_of_service,
+            "complex_requires_plan_revision": practice.complex_requires_plan_revision,
+            "care_plan_copy": practice.care_plan_copy.value,
+            "family_choice": practice.family_choice.value,
+            "date_of_service": practice.date_of_service.value,
+        },
+        "billing_practitioner": facts.billing_practitioner,
+        "patient": {
+            "medicare_part_b": facts.patient.medicare_part_b,
+            "date_of_death": _optional_iso(facts.patient.date_of_death),
+            "enrolled_elsewhere": facts.patient.enrolled_elsewhere,
+            "blocked_by_model": facts.patient.blocked_by_model,
+        },
+        "conditions": [
+            {"code": c.code, "chronic": c.chronic, "active": c.active} for c in facts.conditions
+        ],
+        "visits": [
+            {
+                "date": v.date.isoformat(),
+                "code": v.code,
+                "by": v.by,
+                "ccm_discussed": v.ccm_discussed,
+            }
+            for v in facts.visits
+        ],
+        "consents": [
+            {
+                "practitioner": c.practitioner,
+                "obtained": _moment(c.obtained, tz),
+                "revoked": _optional_iso(c.revoked),
+                "method": c.method.value,
+            }
+            for c in facts.consents
+        ],
+        "care_plans": [
+            {
+                "version": p.version,
+                "signed_by": p.signed_by,
+                "signed_on": p.signed_on.isoformat(),
+                "patient_copy_on": _optional_iso(p.patient_copy_on),
+                "substantial_revision": p.substantial_revision,
+                "missing_elements": list(p.missing_elements),
+            }
+            for p in facts.care_plans
+        ],
+        "complexity": (
+            None if complexity is None else {"mdm": complexity.mdm.value, "by": complexity.by}
+        ),
+        "other_services": [
+            {"code": s.code, "by": s.by, "date": s.date.isoformat()} for s in facts.other_services
+        ],
+        "facility_stays": [
+            {"kind": s.kind.value, "from": s.from_.isoformat(), "to": s.to.isoformat()}
+            for s in facts.facility_stays
+        ],
+        "time_entries": [
+            {
+                "by": e.by,
+                "role": e.role.value,
+                "start": _moment(e.start, tz),
+                "end": _moment(e.end, tz),
+                "part_of": e.part_of,
+            }
+            for e in facts.time_entries
+        ],
+    }
+
+
+def _optional_iso(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def scenario_to_json(
+    *,
+    scenario_id: str,
+    title: str,
+    facts: PatientMonthFacts,
+    expected: MonthDecision | None = None,
+) -> dict[str, object]:
+    """Return a whole scenario object; ``expected`` (when given) is that decision's outcome."""
+    result: dict[str, object] = {
+        "format": SCENARIO_FORMAT,
+        "id": scenario_id,
+        "title": title,
+        "facts": facts_to_json(facts),
+    }
+    if expected is not None:
+        result["expected"] = {
+            key: value
+            for key, value in decision_to_json(expected).items()
+            if key
+            in {
+                "billable",
+                "lines",
+                "date_of_service",
+                "place_of_service",
+                "reason",
+                "warnings",
+                "counted_minutes",
+            }
+        }
+    return result

@@ -27,6 +27,7 @@ from ccm.tenancy import (
     choose_membership,
     memberships_of,
     practice_context,
+    switch_practice,
 )
 
 PRACTICE_HEADER = "X-Practice"
@@ -57,9 +58,7 @@ class PracticeApiView(APIView):
         self.practice = membership.practice
         request.membership = membership  # type: ignore[attr-defined]
         request.practice = membership.practice  # type: ignore[attr-defined]
-        self._practice_stack.enter_context(
-            practice_context(membership.practice_id, user_id=user_id)
-        )
+        switch_practice(membership.practice_id)
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         self._practice_stack = ExitStack()

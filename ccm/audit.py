@@ -30,6 +30,7 @@ class AuditEvent(models.TextChoices):
     # patients
     PATIENT_LIST_VIEWED = "patient.list_viewed", "Patient list viewed"
     PATIENT_VIEWED = "patient.viewed", "Patient viewed"
+    ELIGIBILITY_VIEWED = "patient.eligibility_viewed", "CCM eligibility list viewed"
     PATIENT_CREATED = "patient.created", "Patient created"
     PATIENT_UPDATED = "patient.updated", "Patient changed"
     PATIENT_EXPORTED = "patient.exported", "Patient data exported"
@@ -43,6 +44,7 @@ class AuditEvent(models.TextChoices):
     CONSENT_RECORDED = "consent.recorded", "Consent recorded"
     CONSENT_DECLINED = "consent.declined", "Consent declined"
     CONSENT_REVOKED = "consent.revoked", "Consent revoked"
+    CONSENT_DOCUMENT_DOWNLOADED = "consent.document_downloaded", "Scanned consent downloaded"
     VISIT_RECORDED = "visit.recorded", "Visit recorded"
     VISIT_VOIDED = "visit.voided", "Visit voided"
     OTHER_SERVICE_RECORDED = "other_service.recorded", "Other billed service recorded"
@@ -50,6 +52,7 @@ class AuditEvent(models.TextChoices):
     FACILITY_STAY_RECORDED = "facility_stay.recorded", "Facility stay recorded"
     FACILITY_STAY_VOIDED = "facility_stay.voided", "Facility stay voided"
     ENCOUNTERS_IMPORTED = "encounter.imported", "Visits, services or stays imported"
+    IMPORT_PREVIEWED = "import.previewed", "Import file checked (dry run)"
     # time tracking
     TIME_ENTRY_CREATED = "time_entry.created", "Time entry logged"
     TIME_ENTRY_EDITED = "time_entry.edited", "Time entry corrected"

@@ -18,7 +18,7 @@ class PracticeCommand(BaseCommand):
         parser.add_argument("--practice", required=True, help="the practice's slug")
 
     def handle(self, *args: Any, **options: Any) -> str | None:
-        slug = options["practice"]
+        slug = options.pop("practice")  # handle_practice gets the Practice itself
         practice = Practice.objects.filter(slug=slug).first()
         if practice is None:
             raise CommandError(f"No practice with slug {slug!r}.")

@@ -213,6 +213,9 @@ SEED_STEPS: list[str] = [
     "ccm.demo_data.seed_practices",
     "ccm.demo_data.seed_members",
     "patients.demo.seed_patients",
+    "careplans.demo.seed_care_plans",
+    "timetracking.demo.seed_time_entries",
+    "billing.demo.seed_billing",
 ]
 
 

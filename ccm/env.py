@@ -52,6 +52,15 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 # With CELERY_BROKER_URL=filesystem:// (the demo), the folder of kombu's message files.
 CELERY_BROKER_FOLDER = env_str("CELERY_BROKER_FOLDER", "")
 CELERY_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+# Seconds a Redis broker waits for an unacknowledged message before handing it to another
+# worker; must exceed the longest task (CELERY_TASK_TIME_LIMIT, 30 minutes).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+# Seconds between a Redis worker's sweeps for such messages (kombu's default is 10 s, with
+# only every 10th sweep scanning Redis).
+CELERY_UNACKED_RESTORE_INTERVAL = env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10)
+# Test-only hook: the month close sleeps this long before its commit, so that the crash-safety
+# test can kill the worker mid-close. Always 0 outside that test.
+BILLING_CLOSE_TEST_PAUSE_SECONDS = env_int("CCM_BILLING_CLOSE_TEST_PAUSE_SECONDS", 0)
 EMAIL_URL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

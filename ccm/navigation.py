@@ -23,7 +23,14 @@ class NavItem:
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "dashboard", permissions.can_view_patients),
+    NavItem("Patients", "patient_list", permissions.can_view_patients),
+    NavItem("Eligibility", "patient_eligibility", permissions.can_view_patients),
+    NavItem("Import", "patient_import", permissions.can_edit_clinical_record),
+    NavItem("Worklist", "time_worklist", permissions.can_view_patients),
+    NavItem("Care plans", "care_plan_review_queue", permissions.can_draft_care_plan),
+    NavItem("Billing", "billing_months", permissions.can_view_billing),
     NavItem("Members", "practice_members", permissions.can_manage_practice),
+    NavItem("Time settings", "time_settings", permissions.can_manage_practice),
     NavItem("Audit log", "audit_log", permissions.can_view_audit_log),
 )
 

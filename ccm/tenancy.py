@@ -66,12 +66,25 @@ class PracticeOwned(models.Model):
         raise HardDeleteRefusedError(f"{type(self).__name__} rows are never deleted")
 
 
-def _set(cursor: Any, name: str, value: str) -> str:
-    cursor.execute(
-        "SELECT current_setting(%s, true), set_config(%s, %s, true)", [name, name, value]
-    )
-    previous = cursor.fetchone()[0]
-    return str(previous or "")
+_SWAP_SQL = (
+    "SELECT current_setting(%s, true), current_setting(%s, true), "
+    "set_config(%s, %s, true), set_config(%s, %s, true)"
+)
+
+
+def _swap(practice: str, user: str) -> tuple[str, str]:
+    """Set both settings for this transaction in one round trip; return the previous values."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SWAP_SQL,
+            [PRACTICE_SETTING, USER_SETTING, PRACTICE_SETTING, practice, USER_SETTING, user],
+        )
+        previous_practice, previous_user, _, _ = cursor.fetchone()
+    return str(previous_practice or ""), str(previous_user or "")
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 @contextmanager
@@ -79,21 +92,29 @@ def practice_context(practice_id: int | None, *, user_id: int | None = None) -> 
     """Run the block in a transaction where RLS shows only ``practice_id``'s rows.
 
     ``set_config(..., true)`` lasts until the end of the *outermost* transaction, so on the way
-    out the previous values are restored: a nested or sequential context (tests, a task that
-    runs inside a request) never leaks its practice into the code that follows.
+    out of a nested context the previous values are restored: a nested or sequential context
+    (tests, a task that runs inside a request) never leaks its practice into the code that
+    follows. The outermost context needs no restore: its COMMIT or ROLLBACK ends the settings.
     """
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            previous_practice = _set(
-                cursor, PRACTICE_SETTING, "" if practice_id is None else str(practice_id)
-            )
-            previous_user = _set(cursor, USER_SETTING, "" if user_id is None else str(user_id))
+        previous = _swap(_text(practice_id), _text(user_id))
         yield
-        if transaction.get_rollback():
+        if outermost or transaction.get_rollback():
             return
-        with connection.cursor() as cursor:
-            _set(cursor, PRACTICE_SETTING, previous_practice)
-            _set(cursor, USER_SETTING, previous_user)
+        _swap(*previous)
+
+
+def switch_practice(practice_id: int) -> None:
+    """Inside an open ``practice_context``: admit ``practice_id``'s rows from here on.
+
+    For the middleware and the API base, which learn the practice only after reading the
+    user's memberships in the same transaction; the enclosing context restores on exit.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("switch_practice() needs an open practice_context()")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [PRACTICE_SETTING, str(practice_id)])
 
 
 def current_practice_id() -> int | None:
@@ -151,11 +172,9 @@ class PracticeMiddleware:
                 return _finish(self.get_response(request))
             request.membership = membership  # type: ignore[attr-defined]
             request.practice = membership.practice  # type: ignore[attr-defined]
+            switch_practice(membership.practice_id)
             # Pages show times in the practice's zone, the one its months are counted in.
-            with (
-                practice_context(membership.practice_id, user_id=user.pk),
-                timezone.override(membership.practice.tz),
-            ):
+            with timezone.override(membership.practice.tz):
                 return _finish(self.get_response(request))
 
 

@@ -17,6 +17,10 @@ urlpatterns = [
     path("accounts/login/", auth.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("ccm.api_urls")),
+    path("time/", include("timetracking.urls")),
+    path("billing/", include("billing.urls")),
+    path("", include("careplans.urls")),
+    path("", include("patients.urls")),
 ]
 
 handler403 = "ccm.views.error_403"

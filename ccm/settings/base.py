@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 from ccm import env
 
@@ -132,6 +133,43 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Cache and sessions --------------------------------------------------------------------
+
+
+def cache_and_session_engine(
+    *, broker_url: str, redis_url: str
+) -> tuple[dict[str, dict[str, object]], str]:
+    """``CACHES`` and ``SESSION_ENGINE``: in Redis when the app has a Redis server.
+
+    A session is read, and its idle expiry pushed forward, on every request. In the database
+    that costs a SELECT, an UPDATE and a commit (a WAL flush) per request, a timer poll
+    included; in Redis it is one GET and one SET with a 15-minute TTL. The cache also holds
+    allauth's rate limits, which then count across all gunicorn workers rather than per
+    process. The README demo runs without a Redis server (its Celery broker is a folder):
+    it keeps the sessions in the database and a per-process cache.
+    """
+    if broker_url.startswith("filesystem://") or not redis_url:
+        return (
+            {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+            "django.contrib.sessions.backends.db",
+        )
+    return (
+        {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                # The Celery broker may share the Redis database: keep the two apart.
+                "KEY_PREFIX": "ccm",
+            }
+        },
+        "django.contrib.sessions.backends.cache",
+    )
+
+
+CACHES, SESSION_ENGINE = cache_and_session_engine(
+    broker_url=env.CELERY_BROKER_URL or env.REDIS_URL, redis_url=env.REDIS_URL
+)
+
 # --- Sessions, cookies, HTTPS -------------------------------------------------------------
 SESSION_COOKIE_AGE = 15 * 60  # 15 minutes idle: every request pushes the expiry forward
 SESSION_SAVE_EVERY_REQUEST = True
@@ -234,6 +272,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema name per stored choice set, whatever the field is called.
+    "ENUM_NAME_OVERRIDES": {
+        "EnrollmentStatusEnum": "patients.models.EnrollmentStatus",
+        "ConsentMethodEnum": "patients.models.ConsentMethod",
+        "ConsentOutcomeEnum": "patients.models.ConsentOutcome",
+        "OutreachOutcomeEnum": "patients.models.OutreachOutcome",
+        "FacilityStayKindEnum": "patients.models.FacilityStayKind",
+        "EncounterKindEnum": "patients.imports.encounters.EncounterKind",
+    },
 }
 
 # --- Celery ------------------------------------------------------------------------------
@@ -250,6 +297,12 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": True,
         "processed_folder": str(_broker_folder / "processed"),
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # An unacknowledged message (acks_late) goes to another worker after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": env.CELERY_UNACKED_RESTORE_INTERVAL,
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -261,7 +314,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ALWAYS_EAGER = env.CELERY_ALWAYS_EAGER
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Hourly: closes each practice-month once its local end plus the grace days has passed.
+    "billing-months-dispatch": {
+        "task": "billing.tasks.billing_months_dispatch_task",
+        "schedule": crontab(minute=5),
+    },
+}
+BILLING_CLOSE_TEST_PAUSE_SECONDS = env.BILLING_CLOSE_TEST_PAUSE_SECONDS
 
 FIELD_ENCRYPTION_KEY = env.FIELD_ENCRYPTION_KEY
 
@@ -271,5 +331,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.LOG_LEVEL},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -1,4 +1,7 @@
-"""Test settings: a fast hasher, locmem email, plain static storage. Nothing else changes."""
+"""Test settings: a fast hasher, locmem email, plain static storage, a per-process cache.
+
+Nothing else changes.
+"""
 
 from ccm import env
 from ccm.settings.base import *  # noqa: F403
@@ -18,3 +21,8 @@ STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALLOW_AUDIT_LOG_FLUSH = True  # transactional tests end with a flush (owner only)
+# Sessions in the cache, as with Redis in production, but the cache in this process: concurrent
+# test sessions must not share rate limits or sessions, ``cache.clear()`` must not flush the
+# Redis that Celery's integration tests use, and time_machine must move its expiry.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"

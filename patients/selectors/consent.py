@@ -144,6 +144,6 @@ def consent_list(*, practice: Practice, patient: Patient) -> QuerySet[Consent]:
     return (
         Consent.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("practitioner__user", "obtained_by__user", "revoked_by__user")
+        .select_related("patient", "practitioner__user", "obtained_by__user", "revoked_by__user")
         .order_by("-obtained_on", "-id")
     )

@@ -35,7 +35,7 @@ def condition_list(
     conditions = (
         Condition.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("attested_by__user")
+        .select_related("patient", "attested_by__user")
         .order_by(F("resolved_on").desc(nulls_first=True), "code", "id")
     )
     return conditions.filter(resolved_on__isnull=True) if active_only else conditions
@@ -45,7 +45,7 @@ def enrollment_event_list(*, practice: Practice, patient: Patient) -> QuerySet[E
     return (
         EnrollmentEvent.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("by__user")
+        .select_related("patient", "by__user")
         .order_by("-at", "-id")
     )
 
@@ -54,7 +54,7 @@ def outreach_list(*, practice: Practice, patient: Patient) -> QuerySet[OutreachA
     return (
         OutreachAttempt.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("by__user")
+        .select_related("patient", "by__user")
         .order_by("-attempted_on", "-id")
     )
 
@@ -74,7 +74,7 @@ def visit_list(
     visits = (
         Visit.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("practitioner__user", "voided_by__user")
+        .select_related("patient", "practitioner__user", "voided_by__user")
         .order_by("-date", "-id")
     )
     return visits if include_voided else visits.filter(voided_at__isnull=True)
@@ -95,7 +95,7 @@ def other_service_list(
     services = (
         OtherService.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("practitioner__user", "voided_by__user")
+        .select_related("patient", "practitioner__user", "voided_by__user")
         .order_by("-date", "-id")
     )
     return services if include_voided else services.filter(voided_at__isnull=True)
@@ -114,7 +114,7 @@ def facility_stay_list(
     stays = (
         FacilityStay.objects.for_practice(practice)
         .filter(patient=patient)
-        .select_related("voided_by__user")
+        .select_related("patient", "voided_by__user")
         .order_by("-from_date", "-id")
     )
     return stays if include_voided else stays.filter(voided_at__isnull=True)

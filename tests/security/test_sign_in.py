@@ -21,7 +21,9 @@ from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.core import mail
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from ccm.audit import AuditEvent
@@ -354,6 +356,54 @@ def test_every_request_pushes_the_idle_expiry_forward(frozen, client_for, coordi
     response = client.get("/")
     # then
     assert response.status_code == 200
+
+
+def _authenticator_queries(client: Client, path: str) -> tuple[int, int]:
+    """The page's status and how many queries it made of the authenticators."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    return response.status_code, sum("mfa_authenticator" in q["sql"] for q in queries)
+
+
+def test_the_authenticator_is_looked_up_once_then_remembered(frozen, client_for, coordinator):
+    # given a member with TOTP
+    client = client_for(coordinator)
+    # when
+    first = _authenticator_queries(client, "/")
+    frozen.shift(timedelta(minutes=4))
+    later = _authenticator_queries(client, "/")
+    # then
+    assert (first, later) == ((200, 1), (200, 0))
+
+
+def test_a_removed_authenticator_sends_to_setup_after_the_account_pages(
+    frozen, client_for, coordinator
+):
+    # given a member who opened a page, then removed their authenticator on the account pages
+    client = client_for(coordinator)
+    client.get("/")
+    Authenticator.objects.filter(user=coordinator.user).delete()
+    client.get("/accounts/2fa/")
+    # when
+    response = client.get("/")
+    # then
+    assert (response.status_code, response["Location"]) == (302, SETUP_URL)
+
+
+def test_another_session_notices_a_removed_authenticator_within_five_minutes(
+    frozen, client_for, coordinator
+):
+    # given a member's session that has seen the authenticator, removed elsewhere since
+    client = client_for(coordinator)
+    client.get("/")
+    Authenticator.objects.filter(user=coordinator.user).delete()
+    # when
+    soon = client.get("/")
+    frozen.shift(timedelta(minutes=5))
+    later = client.get("/")
+    # then
+    assert soon.status_code == 200
+    assert (later.status_code, later["Location"]) == (302, SETUP_URL)
 
 
 def test_member_cannot_switch_into_another_practice(

@@ -1,0 +1,1 @@
+"""Pages of the patients domain, one module per subject. Import from the submodule."""

@@ -1,0 +1,255 @@
+"""The coordinator's worklist: order, filter, constant queries, read audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from ccm.audit import AuditEvent
+from ccm.models import AuditLog
+from ccm.permissions import Role
+from tests.factories import MembershipFactory, PatientFactory
+from tests.timetracking.conftest import enrolled_patient
+from tests.timetracking.helpers import MARCH, ny
+from timetracking import selectors
+from timetracking.services.entries import time_entry_log
+from timetracking.services.timer import timer_start
+
+NOW = ny(2025, 3, 20, 15)
+# The user and MFA (sessions are in the cache: no session query), the practice context (its
+# savepoint here, a transaction in production; settings, memberships, practice; restore and
+# release on the way out: 6), then the worklist's own: the ordered page, its patients, the
+# running timer, the audit row, the settings, the coordinators (6).
+WORKLIST_PAGE_QUERIES = 14
+
+
+@pytest.fixture(autouse=True)
+def _march_20():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def _log(practice, actor, patient, day, minutes, *, activity="care_plan", hour=9):
+    start = ny(2025, 3, day, hour)
+    return time_entry_log(
+        practice=practice,
+        actor=actor,
+        patient=patient,
+        start=start,
+        end=start + dt.timedelta(minutes=minutes),
+        activity=activity,
+    )
+
+
+def _enrolled(practice, physician, coordinator, last_name):
+    return enrolled_patient(
+        practice=practice, physician=physician, coordinator=coordinator, last_name=last_name
+    )
+
+
+def _worklist(practice, member, **filters):
+    return selectors.worklist(
+        practice=practice, member=member, service_month=MARCH, now=NOW, **filters
+    )
+
+
+def test_patients_needing_the_fewest_minutes_to_a_first_threshold_come_first(
+    practice, coordinator, physician, in_practice
+):
+    # given
+    with in_practice(practice):
+        done = _enrolled(practice, physician, coordinator, "Done")
+        between = _enrolled(practice, physician, coordinator, "Between")
+        nearly = _enrolled(practice, physician, coordinator, "Nearly")
+        _enrolled(practice, physician, coordinator, "Nothing")
+        PatientFactory.create(practice=practice, last_name="NotEnrolled")
+        _log(practice, coordinator, done, 3, 61)
+        _log(practice, coordinator, between, 4, 25)
+        _log(practice, coordinator, nearly, 5, 17)
+        # when
+        worklist = _worklist(practice, coordinator)
+    # then
+    assert [row.patient.last_name for row in worklist.rows] == [
+        "Nearly",
+        "Nothing",
+        "Between",
+        "Done",
+    ]
+    assert [row.progress.minutes_needed for row in worklist.rows] == [3, 20, 15, 0]
+    assert (worklist.total, worklist.days_left) == (4, 12)
+
+
+def test_among_equals_the_longest_without_contact_comes_first(
+    practice, coordinator, physician, in_practice
+):
+    # given three patients with no counted minutes; two were called (as part of a visit)
+    with in_practice(practice):
+        recent = _enrolled(practice, physician, coordinator, "Recent")
+        older = _enrolled(practice, physician, coordinator, "Older")
+        _enrolled(practice, physician, coordinator, "Never")
+        for patient, day in ((recent, 18), (older, 2)):
+            start = ny(2025, 3, day, 9)
+            time_entry_log(
+                practice=practice,
+                actor=coordinator,
+                patient=patient,
+                start=start,
+                end=start + dt.timedelta(minutes=5),
+                activity="patient_communication",
+                part_of="visit",
+            )
+        # when
+        worklist = _worklist(practice, coordinator)
+    # then
+    assert [row.patient.last_name for row in worklist.rows] == ["Never", "Older", "Recent"]
+    assert worklist.rows[2].last_contact_at == ny(2025, 3, 18, 9, 5)
+
+
+def test_complex_patients_are_measured_against_60_90_120(
+    practice, coordinator, physician, in_practice
+):
+    # given
+    with in_practice(practice):
+        complex_patient = _enrolled(practice, physician, coordinator, "Complex")
+        _log(practice, coordinator, complex_patient, 3, 45)
+        # when
+        worklist = _worklist(practice, coordinator, complex_patient_ids={complex_patient.pk})
+    # then
+    (row,) = worklist.rows
+    assert (row.progress.next_threshold, row.progress.minutes_needed) == (60, 15)
+
+
+def test_filter_by_coordinator_keeps_the_patients_they_logged_time_for(
+    practice, coordinator, physician, in_practice
+):
+    # given
+    with in_practice(practice):
+        colleague = MembershipFactory.create(practice=practice, role=Role.CARE_COORDINATOR)
+        mine = _enrolled(practice, physician, coordinator, "Mine")
+        theirs = _enrolled(practice, physician, coordinator, "Theirs")
+        _enrolled(practice, physician, coordinator, "Nobodys")
+        _log(practice, coordinator, mine, 3, 5)
+        _log(practice, colleague, theirs, 3, 5)
+        # when
+        worklist = _worklist(practice, coordinator, coordinator=colleague)
+    # then
+    assert [row.patient.last_name for row in worklist.rows] == ["Theirs"]
+
+
+def test_the_row_of_the_running_timer_is_marked(practice, coordinator, physician, in_practice):
+    # given
+    with in_practice(practice):
+        timed = _enrolled(practice, physician, coordinator, "Timed")
+        _enrolled(practice, physician, coordinator, "Other")
+        timer_start(practice=practice, actor=coordinator, patient=timed)
+        # when
+        worklist = _worklist(practice, coordinator)
+    # then
+    assert {row.patient.last_name: row.has_running_timer for row in worklist.rows} == {
+        "Timed": True,
+        "Other": False,
+    }
+
+
+def test_the_worklist_is_paginated(practice, coordinator, physician, in_practice):
+    # given
+    with in_practice(practice):
+        for index in range(5):
+            _enrolled(practice, physician, coordinator, f"Patient{index}")
+        # when
+        second = _worklist(practice, coordinator, page=2, page_size=2)
+    # then
+    assert [row.patient.last_name for row in second.rows] == ["Patient2", "Patient3"]
+    assert (second.total, second.page_count, second.has_previous, second.has_next) == (
+        5,
+        3,
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize("patient_count", [1, 50])
+def test_worklist_page_runs_a_constant_number_of_queries(
+    *,
+    practice,
+    coordinator,
+    physician,
+    in_practice,
+    client_for,
+    django_assert_max_num_queries,
+    patient_count,
+):
+    # given
+    client = client_for(coordinator)
+    with in_practice(practice):
+        for index in range(patient_count):
+            patient = _enrolled(practice, physician, coordinator, f"Patient{index:02d}")
+            _log(
+                practice, coordinator, patient, 1 + index % 19, 5 + index % 30, hour=8 + index // 19
+            )
+            if index % 7 == 0:
+                _log(practice, physician, patient, 1 + index % 19, 12, hour=8 + index // 19)
+    # when
+    with django_assert_max_num_queries(WORKLIST_PAGE_QUERIES):
+        response = client.get(reverse("time_worklist"))
+    # then
+    assert response.status_code == 200
+    assert response.content.decode().count("▶ Start") == patient_count
+
+
+def test_the_worklist_page_writes_one_read_audit_row_with_the_patients_shown(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given
+    client = client_for(coordinator)
+    with in_practice(practice):
+        first = _enrolled(practice, physician, coordinator, "First")
+        second = _enrolled(practice, physician, coordinator, "Second")
+        before = AuditLog.objects.count()
+    # when
+    response = client.get(reverse("time_worklist"))
+    # then
+    assert response.status_code == 200
+    with in_practice(practice):
+        assert AuditLog.objects.count() == before + 1
+        audit = AuditLog.objects.get(event=AuditEvent.WORKLIST_VIEWED)
+    assert audit.actor_id == coordinator.pk
+    assert audit.changes == {"patient_ids": [str(first.public_id), str(second.public_id)]}
+
+
+def test_the_worklist_shows_only_this_practices_patients(
+    *, practice, coordinator, physician, other_practice, other_members, in_practice, client_for
+):
+    # given
+    with in_practice(other_practice):
+        enrolled_patient(
+            practice=other_practice,
+            physician=other_members[Role.PHYSICIAN],
+            coordinator=other_members[Role.CARE_COORDINATOR],
+            last_name="Elsewhere",
+        )
+    with in_practice(practice):
+        _enrolled(practice, physician, coordinator, "Here")
+    # when
+    body = client_for(coordinator).get(reverse("time_worklist")).content.decode()
+    # then
+    assert "Here" in body
+    assert "Elsewhere" not in body
+
+
+def test_managers_see_the_worklist_without_timer_buttons(
+    *, practice, coordinator, physician, manager, in_practice, client_for
+):
+    # given
+    with in_practice(practice):
+        _enrolled(practice, physician, coordinator, "Here")
+    # when
+    response = client_for(manager).get(reverse("time_worklist"))
+    # then
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Here" in body
+    assert "▶ Start" not in body
