@@ -38,6 +38,15 @@ from timetracking.months import days_left, previous_month
 NON_COMPLEX_THRESHOLDS: tuple[int, ...] = (20, 40, 60)
 COMPLEX_THRESHOLDS: tuple[int, ...] = (60, 90, 120)
 WORKLIST_PAGE_SIZE = 50
+WORKLIST_PATIENT_FIELDS = (
+    "practice_id",
+    "public_id",
+    "mrn",
+    "first_name",
+    "last_name",
+    "billing_practitioner__user__full_name",
+    "billing_practitioner__user__email",
+)
 ENDING_SOON_DAYS = 5
 
 
@@ -358,7 +367,7 @@ def worklist(
               AND s.has_practitioner_time
             GROUP BY e.patient_id
         ),
-        enrolled AS MATERIALIZED (
+        enrolled AS (
             SELECT p.id, p.last_name, p.first_name,
                    GREATEST(this_month.last_contact_at, last_month.last_contact_at)
                        AS last_contact_at,
@@ -397,6 +406,9 @@ def worklist(
     patients = (
         Patient.objects.for_practice(practice)
         .select_related("billing_practitioner__user")
+        # Only what a row shows: not the MBI (no decrypting PHI the page never shows) nor
+        # the other columns of three tables.
+        .only(*WORKLIST_PATIENT_FIELDS)
         .in_bulk([row[0] for row in found])
     )
     running = timer_running(practice=practice, member=member)

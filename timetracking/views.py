@@ -71,7 +71,9 @@ def _timer_context(
     request: HttpRequest, timer: Timer | None, form: TimerStopForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     practice = request.practice  # type: ignore[attr-defined]
-    limit = selectors.time_tracking_settings_get(practice=practice).timer_confirm_after_minutes
+    limit = None  # only a running timer is measured against the practice's limit
+    if timer is not None:
+        limit = selectors.time_tracking_settings_get(practice=practice).timer_confirm_after_minutes
     now = timezone.now()
     elapsed = now - timer.started_at if timer is not None else timedelta()
     seconds = max(0, int(elapsed.total_seconds()))
@@ -79,7 +81,7 @@ def _timer_context(
         "timer": timer,
         "now": now,
         "elapsed": f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}",
-        "long_running": elapsed > timedelta(minutes=limit),
+        "long_running": limit is not None and elapsed > timedelta(minutes=limit),
         "confirm_after_minutes": limit,
         "confirming": False,
         "next_url": request.get_full_path() if request.method == "GET" else _safe_next(request),
@@ -235,9 +237,14 @@ def worklist(request: HttpRequest) -> HttpResponse:
             patient_public_ids=[row.patient.public_id for row in data.rows],
         )
     context = {"worklist": data, "filters": filters, "coordinator": coordinator}
+    if _is_htmx(request):  # the table alone, reloaded when the timer changed
+        context |= {
+            "can_log_time": permissions.can_log_time(member),
+            "next_url": request.get_full_path(),
+        }
+        return render(request, "timetracking/_worklist_table.html", context)
     context.update(_timer_context(request, data.running_timer))
-    template = "_worklist_table" if _is_htmx(request) else "worklist"
-    return render(request, f"timetracking/{template}.html", context)
+    return render(request, "timetracking/worklist.html", context)
 
 
 # --- A patient's month -----------------------------------------------------------------------

@@ -281,7 +281,7 @@ def test_two_people_logging_for_one_patient_at_once_are_both_summed_up():
         patient = PatientFactory.create(practice=practice)
     first_logged = threading.Event()
     second_started = threading.Event()
-    failures: list[BaseException] = []
+    failures = []
 
     def log_and_wait() -> None:
         # the first nurse's entry and summary are written, but not yet committed

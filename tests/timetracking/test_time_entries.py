@@ -191,6 +191,26 @@ def test_overlap_with_ones_own_entry_is_a_conflict_naming_it_and_saves_nothing(
     assert refused.value.field == "start"
 
 
+def test_overlap_with_an_entry_of_the_next_month_is_found_after_a_time_zone_change(
+    practice, coordinator, patient, in_practice
+):
+    # given an entry just after midnight of April 1 in New York (21:10 on March 31 in Los
+    # Angeles), and the practice moved to Los Angeles since
+    with in_practice(practice):
+        (april,) = _log(
+            practice, coordinator, patient, ny(2025, 4, 1, 0, 10), ny(2025, 4, 1, 0, 30)
+        )
+        practice.timezone = "America/Los_Angeles"
+        practice.save(update_fields=["timezone"])
+        before = counts()
+        # when the same minutes are logged again, now in March
+        with pytest.raises(OverlapConflict) as refused:
+            _log(practice, coordinator, patient, ny(2025, 4, 1, 0, 15), ny(2025, 4, 1, 0, 25))
+        # then
+        assert counts() == before
+    assert (april.service_month, refused.value.entry) == (APRIL, april)
+
+
 def test_adjacent_entries_do_not_overlap(practice, coordinator, patient, in_practice):
     # given
     with in_practice(practice):

@@ -253,3 +253,23 @@ def test_managers_see_the_worklist_without_timer_buttons(
     assert response.status_code == 200
     assert "Here" in body
     assert "▶ Start" not in body
+
+
+def test_htmx_reloads_the_table_alone_with_its_start_buttons(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given a running timer for one of two patients
+    client = client_for(coordinator)
+    with in_practice(practice):
+        timed = _enrolled(practice, physician, coordinator, "Timed")
+        _enrolled(practice, physician, coordinator, "Other")
+        timer_start(practice=practice, actor=coordinator, patient=timed)
+    # when the timer-changed event reloads the table
+    response = client.get(reverse("time_worklist"), headers={"HX-Request": "true"})
+    # then
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.startswith('<table class="table worklist">')
+    assert 'id="timer"' not in html
+    assert (html.count("▶ Start"), html.count('<span class="badge ok">timing</span>')) == (1, 1)
+    assert html.count('name="next" value="/time/worklist/"') == 1

@@ -26,7 +26,7 @@ from timetracking.models import (
     TimeEntry,
     TimeEntryRevision,
 )
-from timetracking.months import next_month, service_month_of, split_by_month
+from timetracking.months import next_month, previous_month, service_month_of, split_by_month
 from timetracking.services.month_time import patient_month_time_refresh
 
 # Credentials of people who work as clinical staff under general supervision (R-WHO-3): their
@@ -63,7 +63,8 @@ def clean_or_invalid(obj: Any) -> None:
     """``full_clean`` of the row's own fields, as InvalidState.
 
     Uniqueness, the one-running-timer rule and the overlap rule are the database's; the
-    services query them first where they can say more than the constraint (which entry).
+    services query them where they can say more than the constraint (which entry): before
+    the write, or, for a new entry, once the constraint refused it.
     References are the database's too (composite foreign keys within the practice): the
     services pass objects they already fetched, so one query per reference would prove nothing.
     """
@@ -103,8 +104,16 @@ def _check_no_overlap(
     *, practice: Practice, member: Membership, periods: list[DateTimeTZRange], exclude: int | None
 ) -> None:
     for period in periods:
+        month = service_month_of(period.lower, practice.tz)
         others = TimeEntry.objects.for_practice(practice).filter(
-            member=member, voided_at__isnull=True, period__overlap=period
+            member=member,
+            voided_at__isnull=True,
+            # Under row-level security PostgreSQL uses only leakproof conditions in an index
+            # scan, and range overlap is not one: without the month the query would read
+            # every entry the person ever logged. An overlapping entry is in the same local
+            # month, or, had the practice changed time zone since, in one next to it.
+            service_month__in=[previous_month(month), month, next_month(month)],
+            period__overlap=period,
         )
         if exclude is not None:
             others = others.exclude(pk=exclude)
@@ -133,7 +142,9 @@ def _insert_entries(*, practice: Practice, entries: list[TimeEntry]) -> list[Tim
         with transaction.atomic():
             created = TimeEntry.objects.bulk_create(entries)
     except IntegrityError as exc:
-        # Only reachable by a writer that bypassed the member lock: name what collided.
+        # The exclusion constraint refused an overlap (it checks through its GiST index,
+        # which a query under row-level security cannot use): name the entry it overlaps. The
+        # member lock serialises the person's writes, so that entry is committed and found.
         first = entries[0]
         _check_no_overlap(
             practice=practice,
@@ -163,7 +174,6 @@ def log_entries(
     lock_member(actor)
     hold_open_months(practice=practice, service_months=[part.service_month for part in parts])
     periods = [DateTimeTZRange(part.start, part.end, "[)") for part in parts]
-    _check_no_overlap(practice=practice, member=actor, periods=periods, exclude=None)
     staff_role = staff_role_for(actor)
     entries = []
     for part, period in zip(parts, periods, strict=True):

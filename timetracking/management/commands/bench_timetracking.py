@@ -191,8 +191,10 @@ class Command(BaseCommand):
         parser.add_argument("--coordinators", type=int, default=50)
         parser.add_argument("--rounds", type=int, default=5, help="measured rounds per person")
         parser.add_argument("--warmup-rounds", type=int, default=1, help="rounds not measured")
-        parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+        # Processes, not threads: a thread waiting on PostgreSQL gets the GIL back only after
+        # another thread's CPU-bound rendering lets go of it (up to 5 ms), once per query.
+        parser.add_argument("--workers", type=int, default=6, help="gunicorn worker processes")
+        parser.add_argument("--threads", type=int, default=1, help="threads per worker")
         parser.add_argument(
             "--think-seconds", type=float, default=5.0, help="mean pause between two actions"
         )
