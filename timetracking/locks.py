@@ -18,7 +18,6 @@ from django.db import connection
 
 from ccm.errors import InvalidState
 from ccm.models import Membership, Practice
-from timetracking.selectors import locked_months
 
 _MONTH_LOCK_NAMESPACE = "ccm.timetracking.month"
 _MEMBER_LOCK_NAMESPACE = "ccm.timetracking.member"
@@ -37,15 +36,39 @@ def lock_member(member: Membership) -> None:
         )
 
 
-def hold_open_months(*, practice: Practice, service_months: Iterable[date]) -> None:
-    """Keep the months from closing until commit, and refuse if one is closed already."""
+# Three statements sent in one round trip (the simple query protocol runs them in order, in
+# the caller's transaction): the member's lock, the months' shared locks, then the month locks
+# recorded. The last is a statement of its own on purpose: under READ COMMITTED it takes its
+# snapshot only once the locks are held, so it sees a close that committed while we waited.
+_HOLD_MONTHS_SQL = """
+    SELECT pg_advisory_xact_lock(k) FROM UNNEST(%(member)s::bigint[]) AS k;
+    SELECT pg_advisory_xact_lock_shared(k) FROM UNNEST(%(months)s::bigint[]) AS k;
+    SELECT service_month FROM timetracking_monthlock
+    WHERE practice_id = %(practice)s AND reopened_at IS NULL
+      AND service_month = ANY(%(service_months)s::date[])
+"""
+
+
+def hold_open_months(
+    *, practice: Practice, service_months: Iterable[date], member: Membership | None = None
+) -> None:
+    """Keep the months from closing until commit, and refuse if one is closed already.
+
+    With ``member``, take that person's lock first (``lock_member``), in the same round trip.
+    """
     months = sorted(set(service_months))
-    keys = [advisory_key(_MONTH_LOCK_NAMESPACE, practice.pk, month) for month in months]
+    member_keys = [] if member is None else [advisory_key(_MEMBER_LOCK_NAMESPACE, member.pk)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock_shared(k) FROM UNNEST(%s::bigint[]) AS k", [keys]
+            _HOLD_MONTHS_SQL,
+            {
+                "member": member_keys,
+                "months": [advisory_key(_MONTH_LOCK_NAMESPACE, practice.pk, m) for m in months],
+                "practice": practice.pk,
+                "service_months": months,
+            },
         )
-    closed = locked_months(practice=practice, service_months=months)
+        closed = {row[0] for row in cursor.fetchall()}
     if closed:
         month = min(closed)
         raise InvalidState(
@@ -64,13 +87,12 @@ def lock_month_exclusively(practice: Practice, service_month: date) -> None:
         )
 
 
-def lock_patient_months(
+def patient_month_lock_keys(
     practice: Practice, patient_id: int, service_months: Iterable[date]
-) -> None:
-    """Until commit, be the only transaction recomputing these months of the patient's time."""
-    keys = [
+) -> list[int]:
+    """The locks (in order) that make a transaction the only one recomputing these months
+    of the patient's time until it commits (``patient_month_time_refresh`` takes them)."""
+    return [
         advisory_key(_PATIENT_MONTH_LOCK_NAMESPACE, practice.pk, patient_id, month)
         for month in sorted(set(service_months))
     ]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM UNNEST(%s::bigint[]) AS k", [keys])

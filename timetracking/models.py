@@ -30,6 +30,8 @@ from timetracking.months import floor_minutes
 
 MAX_ENTRY_DURATION = timedelta(hours=12)
 DEFAULT_TIMER_CONFIRM_AFTER_MINUTES = 60
+# The shortest limit a practice may set: a timer younger than this never needs confirming.
+MIN_TIMER_CONFIRM_AFTER_MINUTES = 5
 
 
 class StaffRole(models.TextChoices):
@@ -341,7 +343,7 @@ class TimeTrackingSettings(PracticeOwned):
 
     timer_confirm_after_minutes = models.PositiveSmallIntegerField(
         default=DEFAULT_TIMER_CONFIRM_AFTER_MINUTES,
-        validators=[MinValueValidator(5), MaxValueValidator(720)],
+        validators=[MinValueValidator(MIN_TIMER_CONFIRM_AFTER_MINUTES), MaxValueValidator(720)],
         help_text="Stopping a timer that ran longer asks to confirm or correct the end time.",
     )
     updated_at = models.DateTimeField(default=now)

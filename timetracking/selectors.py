@@ -151,15 +151,6 @@ def service_month_is_locked(*, practice: Practice, service_month: date) -> bool:
     )
 
 
-def locked_months(*, practice: Practice, service_months: Collection[date]) -> set[date]:
-    """Which of ``service_months`` are locked (one query)."""
-    return set(
-        MonthLock.objects.for_practice(practice)
-        .filter(service_month__in=list(service_months), reopened_at__isnull=True)
-        .values_list("service_month", flat=True)
-    )
-
-
 def month_lock_list(*, practice: Practice) -> QuerySet[MonthLock]:
     return (
         MonthLock.objects.for_practice(practice)

@@ -35,7 +35,7 @@ from timetracking.forms import (
     WorklistFilterForm,
     apply_service_error,
 )
-from timetracking.models import Timer
+from timetracking.models import MIN_TIMER_CONFIRM_AFTER_MINUTES, Timer
 from timetracking.months import month_bounds, next_month, parse_month, previous_month
 from timetracking.months import service_month_of as month_of
 from timetracking.services import entries as entry_services
@@ -71,11 +71,11 @@ def _timer_context(
     request: HttpRequest, timer: Timer | None, form: TimerStopForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     practice = request.practice  # type: ignore[attr-defined]
-    limit = None  # only a running timer is measured against the practice's limit
-    if timer is not None:
-        limit = selectors.time_tracking_settings_get(practice=practice).timer_confirm_after_minutes
     now = timezone.now()
     elapsed = now - timer.started_at if timer is not None else timedelta()
+    limit = None  # only a timer older than the shortest possible limit is measured against it
+    if timer is not None and elapsed > timedelta(minutes=MIN_TIMER_CONFIRM_AFTER_MINUTES):
+        limit = selectors.time_tracking_settings_get(practice=practice).timer_confirm_after_minutes
     seconds = max(0, int(elapsed.total_seconds()))
     return {
         "timer": timer,

@@ -15,7 +15,7 @@ from ccm.errors import Conflict, InvalidState, NotFound, PermissionDenied
 from ccm.models import Membership, Practice
 from ccm.permissions import Role, can_log_time, can_manage_practice
 from patients.models import Patient
-from timetracking.locks import hold_open_months, lock_member
+from timetracking.locks import hold_open_months
 from timetracking.models import (
     MAX_ENTRY_DURATION,
     Activity,
@@ -168,11 +168,19 @@ def log_entries(
     part_of: str,
     source: EntrySource,
     now: datetime,
+    member_locked: bool = False,
 ) -> list[TimeEntry]:
+    """Write ``actor``'s entries (one per local month), their summary and audit rows.
+
+    ``member_locked``: the caller holds ``actor``'s lock already (the timer's stop).
+    """
     _check_period(start, end, now=now)
     parts = split_by_month(start, end, practice.tz)
-    lock_member(actor)
-    hold_open_months(practice=practice, service_months=[part.service_month for part in parts])
+    hold_open_months(
+        practice=practice,
+        service_months=[part.service_month for part in parts],
+        member=None if member_locked else actor,
+    )
     periods = [DateTimeTZRange(part.start, part.end, "[)") for part in parts]
     staff_role = staff_role_for(actor)
     entries = []
@@ -300,8 +308,9 @@ def time_entry_edit(
             "the rest as a new entry.",
             field="end",
         )
-    lock_member(actor)
-    hold_open_months(practice=practice, service_months={entry.service_month, new_month})
+    hold_open_months(
+        practice=practice, service_months={entry.service_month, new_month}, member=actor
+    )
     before = _snapshot(entry)
     old_month = entry.service_month
     period = DateTimeTZRange(new_start, new_end, "[)")
@@ -365,8 +374,7 @@ def time_entry_void(
     reason = reason.strip()
     if not reason:
         raise InvalidState("Say why the entry is voided.", field="reason")
-    lock_member(entry.member)
-    hold_open_months(practice=practice, service_months=[entry.service_month])
+    hold_open_months(practice=practice, service_months=[entry.service_month], member=entry.member)
     now = timezone.now()
     before = _snapshot(entry)
     entry.voided_at = now

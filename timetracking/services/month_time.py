@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date
+from typing import Any
 
 from django.db import connection, transaction
 
 from ccm.models import Practice
 from timetracking.counting import COUNTED_STAFF_ENTRY, PRACTITIONER_ENTRY, merged_minutes
-from timetracking.locks import lock_month_exclusively, lock_patient_months
+from timetracking.locks import lock_month_exclusively, patient_month_lock_keys
 from timetracking.models import CONTACT_ACTIVITIES, TimeEntry
 
 # One row per (patient, month) key: the month's live entries of the patient, summed up.
@@ -42,21 +43,26 @@ _UPSERT_SQL = f"""
 """
 
 
+_PATIENT_MONTH_LOCK_SQL = "SELECT pg_advisory_xact_lock(k) FROM UNNEST(%(locks)s::bigint[]) AS k"
+
+
+def _upsert_params(
+    practice: Practice, patient_ids: list[int], service_months: list[date]
+) -> dict[str, Any]:
+    return {
+        "practice": practice.pk,
+        "patients": patient_ids,
+        "months": service_months,
+        "contact": sorted(CONTACT_ACTIVITIES),
+    }
+
+
 def _upsert(practice: Practice, patient_ids: list[int], service_months: list[date]) -> None:
     """Recompute the summary of each (``patient_ids[i]``, ``service_months[i]``)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _UPSERT_SQL,
-            {
-                "practice": practice.pk,
-                "patients": patient_ids,
-                "months": service_months,
-                "contact": sorted(CONTACT_ACTIVITIES),
-            },
-        )
+        cursor.execute(_UPSERT_SQL, _upsert_params(practice, patient_ids, service_months))
 
 
-@transaction.atomic
 def patient_month_time_refresh(
     *, practice: Practice, patient_id: int, service_months: Collection[date]
 ) -> None:
@@ -64,11 +70,20 @@ def patient_month_time_refresh(
 
     Call it after the entries changed, in the same transaction. The patient-month lock makes
     a concurrent change of the same patient-month wait for this commit, and its recompute (a
-    later statement, so a later snapshot under READ COMMITTED) then sees this change.
+    later statement, so a later snapshot under READ COMMITTED) then sees this change. Lock
+    and recompute go in one round trip, as two statements.
     """
+    if not connection.in_atomic_block:
+        raise RuntimeError("patient_month_time_refresh() runs in the entry change's transaction")
     months = sorted(set(service_months))
-    lock_patient_months(practice, patient_id, months)
-    _upsert(practice, [patient_id] * len(months), months)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_PATIENT_MONTH_LOCK_SQL};\n{_UPSERT_SQL}",
+            {
+                **_upsert_params(practice, [patient_id] * len(months), months),
+                "locks": patient_month_lock_keys(practice, patient_id, months),
+            },
+        )
 
 
 @transaction.atomic

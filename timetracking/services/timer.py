@@ -56,21 +56,24 @@ def timer_start(*, practice: Practice, actor: Membership, patient: Patient) -> T
     check_logger(practice, actor)
     check_same_practice(practice, patient)
     now = to_stored_instant(timezone.now())
-    lock_member(actor)
-    hold_open_months(practice=practice, service_months=[service_month_of(now, practice.tz)])
-    running = _running_for_update(practice=practice, member=actor)
-    if running is not None:
-        raise Conflict(
-            f"Your timer for {running.patient.full_name} is still running: stop it first.",
-            code="timer_running",
-        )
+    hold_open_months(
+        practice=practice, service_months=[service_month_of(now, practice.tz)], member=actor
+    )
     timer = Timer(practice=practice, member=actor, patient=patient, started_at=now)
     clean_or_invalid(timer)
     try:
+        # The database allows one running timer per person; under the member's lock, a
+        # refusal means one is running (committed), and it is named.
         with transaction.atomic():
             timer.save()
     except IntegrityError as exc:
-        raise Conflict("You already have a timer running.", code="timer_running") from exc
+        running = _running_for_update(practice=practice, member=actor)
+        if running is None:
+            raise Conflict("You already have a timer running.", code="timer_running") from exc
+        raise Conflict(
+            f"Your timer for {running.patient.full_name} is still running: stop it first.",
+            code="timer_running",
+        ) from exc
     audit_record(
         practice=practice,
         actor=actor,
@@ -144,6 +147,7 @@ def timer_stop(
         part_of=part_of,
         source=EntrySource.TIMER,
         now=now,
+        member_locked=True,  # by _locked_timer
     )
     locked.stopped_at = now
     locked.outcome = TimerOutcome.LOGGED
