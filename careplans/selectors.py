@@ -274,6 +274,19 @@ def complexity_attestations_for_month(
     return {attestation.patient_id: attestation for attestation in attestations}
 
 
+def complex_patient_ids(
+    *, practice: Practice, service_month: dt.date, patient_ids: Iterable[int] | None = None
+) -> set[int]:
+    """The patients whose month is attested complex (a current attestation), in one query:
+    time tracking measures their minutes against the complex thresholds (60/90/120)."""
+    attestations = ComplexityAttestation.objects.for_practice(practice).filter(
+        service_month=service_month, voided_at__isnull=True
+    )
+    if patient_ids is not None:
+        attestations = attestations.filter(patient_id__in=list(patient_ids))
+    return set(attestations.values_list("patient_id", flat=True))
+
+
 # --- Complexity ------------------------------------------------------------------------------
 
 

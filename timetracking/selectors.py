@@ -38,15 +38,6 @@ from timetracking.months import days_left, previous_month
 NON_COMPLEX_THRESHOLDS: tuple[int, ...] = (20, 40, 60)
 COMPLEX_THRESHOLDS: tuple[int, ...] = (60, 90, 120)
 WORKLIST_PAGE_SIZE = 50
-WORKLIST_PATIENT_FIELDS = (
-    "practice_id",
-    "public_id",
-    "mrn",
-    "first_name",
-    "last_name",
-    "billing_practitioner__user__full_name",
-    "billing_practitioner__user__email",
-)
 ENDING_SOON_DAYS = 5
 
 
@@ -246,8 +237,24 @@ def month_progress(*, minutes: int, is_complex: bool = False) -> MonthProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class WorklistPatient:
+    """What a worklist row shows of its patient (read with the row, not as a model)."""
+
+    public_id: uuid.UUID
+    mrn: str
+    first_name: str
+    last_name: str
+    #: The billing practitioner's name (their e-mail without one), None without a practitioner.
+    practitioner_name: str | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True, slots=True)
 class WorklistRow:
-    patient: Patient
+    patient: WorklistPatient
     progress: MonthProgress
     last_contact_at: datetime | None
     has_running_timer: bool
@@ -321,8 +328,8 @@ def worklist(
     the patients that member logged time for this month or last. ``complex_patient_ids``
     are the patients whose month is attested complex (careplans), measured against 60/90/120.
 
-    Three queries whatever the page size: the ordered page with its total, the page's
-    patients, and ``member``'s running timer. The first reads the month summaries
+    Two queries whatever the page size: the ordered page with its total and what its rows
+    show of each patient, and ``member``'s running timer. The first reads the month summaries
     (``PatientMonthTime``) rather than the entries, except for the months where a
     practitioner logged time: whether that time counts depends on who the patient's billing
     practitioner is now, so those few months are counted from their entries.
@@ -359,7 +366,8 @@ def worklist(
             GROUP BY e.patient_id
         ),
         enrolled AS (
-            SELECT p.id, p.last_name, p.first_name,
+            SELECT p.id, p.public_id, p.mrn, p.last_name, p.first_name,
+                   p.billing_practitioner_id,
                    GREATEST(this_month.last_contact_at, last_month.last_contact_at)
                        AS last_contact_at,
                    COALESCE(practitioner_months.minutes, this_month.staff_minutes, 0) AS minutes,
@@ -379,14 +387,30 @@ def worklist(
                    CASE WHEN is_complex THEN {COMPLEX_THRESHOLDS[0]}
                         ELSE {NON_COMPLEX_THRESHOLDS[0]} END AS first_threshold
             FROM enrolled
+        ),
+        ranked AS (
+            SELECT scored.*,
+                   CASE WHEN next_threshold IS NULL THEN 2
+                        WHEN minutes < first_threshold THEN 0 ELSE 1 END AS stage,
+                   next_threshold - minutes AS gap
+            FROM scored
+        ),
+        page AS (
+            SELECT ranked.*, COUNT(*) OVER () AS total
+            FROM ranked
+            ORDER BY stage, gap NULLS LAST, last_contact_at NULLS FIRST,
+                     last_name, first_name, id
+            LIMIT %(limit)s OFFSET %(offset)s
         )
-        SELECT id, minutes, last_contact_at, COUNT(*) OVER () AS total
-        FROM scored
-        ORDER BY CASE WHEN next_threshold IS NULL THEN 2
-                      WHEN minutes < first_threshold THEN 0 ELSE 1 END,
-                 next_threshold - minutes NULLS LAST,
-                 last_contact_at NULLS FIRST, last_name, first_name, id
-        LIMIT %(limit)s OFFSET %(offset)s
+        SELECT page.id, page.minutes, page.last_contact_at, page.total,
+               page.public_id, page.mrn, page.first_name, page.last_name,
+               COALESCE(NULLIF(u.full_name, ''), u.email) AS practitioner_name
+        FROM page
+        LEFT JOIN ccm_membership m
+          ON m.practice_id = %(practice)s AND m.id = page.billing_practitioner_id
+        LEFT JOIN ccm_user u ON u.id = m.user_id
+        ORDER BY page.stage, page.gap NULLS LAST, page.last_contact_at NULLS FIRST,
+                 page.last_name, page.first_name, page.id
     """  # noqa: S608  (only constants are formatted in; values are parameters)
     page = max(1, page)
     complex_set = set(params["complex"])
@@ -394,26 +418,35 @@ def worklist(
         cursor.execute(sql, params)
         found = cursor.fetchall()
     total = found[0][3] if found else 0
-    patients = (
-        Patient.objects.for_practice(practice)
-        .select_related("billing_practitioner__user")
-        # Only what a row shows: not the MBI (no decrypting PHI the page never shows) nor
-        # the other columns of three tables.
-        .only(*WORKLIST_PATIENT_FIELDS)
-        .in_bulk([row[0] for row in found])
-    )
     running = timer_running(practice=practice, member=member)
+    today = now.astimezone(tz).date()
     rows = [
         WorklistRow(
-            patient=patients[patient_id],
+            patient=WorklistPatient(
+                public_id=public_id,
+                mrn=mrn,
+                first_name=first_name,
+                last_name=last_name,
+                practitioner_name=practitioner_name,
+            ),
             progress=month_progress(minutes=minutes, is_complex=patient_id in complex_set),
             last_contact_at=last_contact_at,
             has_running_timer=running is not None and running.patient_id == patient_id,
             days_since_contact=None
             if last_contact_at is None
-            else (now.astimezone(tz).date() - last_contact_at.astimezone(tz).date()).days,
+            else (today - last_contact_at.astimezone(tz).date()).days,
         )
-        for patient_id, minutes, last_contact_at, _total in found
+        for (
+            patient_id,
+            minutes,
+            last_contact_at,
+            _total,
+            public_id,
+            mrn,
+            first_name,
+            last_name,
+            practitioner_name,
+        ) in found
     ]
     return Worklist(
         service_month=service_month,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from careplans import selectors as careplan_selectors
 from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
 from ccm.decorators import member_required
@@ -221,12 +222,16 @@ def worklist(request: HttpRequest) -> HttpResponse:
     filters = WorklistFilterForm(request.GET, loggers=loggers)
     coordinator, page = filters.filters()
     now = timezone.now()
+    service_month = month_of(now, practice.tz)
     data = selectors.worklist(
         practice=practice,
         member=member,
-        service_month=month_of(now, practice.tz),
+        service_month=service_month,
         now=now,
         coordinator=coordinator,
+        complex_patient_ids=careplan_selectors.complex_patient_ids(
+            practice=practice, service_month=service_month
+        ),
         page=page,
     )
     if data.rows:  # a list that showed no patient read no patient data
@@ -272,7 +277,14 @@ def _patient_month_context(
         else None,
         "entries": entries,
         "logged_minutes": sum(entry.minutes for entry in entries if not entry.is_voided),
-        "progress": selectors.month_progress(minutes=minutes),
+        "progress": selectors.month_progress(
+            minutes=minutes,
+            is_complex=bool(
+                careplan_selectors.complex_patient_ids(
+                    practice=practice, service_month=service_month, patient_ids=[patient.pk]
+                )
+            ),
+        ),
         "is_locked": selectors.service_month_is_locked(
             practice=practice, service_month=service_month
         ),

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 
 from ccm.tenancy import practice_context
+from patients.models import Patient
 from tests.timetracking.helpers import ny
 from timetracking import selectors
 from timetracking.management.commands.bench_timetracking import Pace, percentile
@@ -26,6 +27,7 @@ def test_seeded_worklist_shows_the_minutes_counted_from_the_entries(db):
         with practice_context(practice.pk):
             member = selectors.time_logger_list(practice=practice).first()
             counted = selectors.patient_month_minutes(practice=practice, service_month=month)
+            public_ids = dict(Patient.objects.for_practice(practice).values_list("pk", "public_id"))
             # when
             worklist = selectors.worklist(
                 practice=practice, member=member, service_month=month, now=NOW, page_size=30
@@ -33,7 +35,9 @@ def test_seeded_worklist_shows_the_minutes_counted_from_the_entries(db):
     # then
     assert seeded.entries == 90
     assert len(counted) == 30
-    assert {row.patient.pk: row.progress.minutes for row in worklist.rows} == counted
+    assert {row.patient.public_id: row.progress.minutes for row in worklist.rows} == {
+        public_ids[patient_id]: minutes for patient_id, minutes in counted.items()
+    }
 
 
 @pytest.mark.parametrize(

@@ -175,8 +175,10 @@ def test_practitioner_time_follows_the_current_billing_practitioner(
         summary = _summary(practice, patient)
     # then the first physician's time no longer counts: only the nurse's 10 minutes
     assert summary == [(MARCH, 10, True, None)]
-    assert [(row.patient.pk, row.progress.minutes) for row in before.rows] == [(patient.pk, 25)]
-    assert [(row.patient.pk, row.progress.minutes) for row in after.rows] == [(patient.pk, 10)]
+    shown = [(row.patient.public_id, row.progress.minutes) for row in before.rows]
+    assert shown == [(patient.public_id, 25)]
+    shown = [(row.patient.public_id, row.progress.minutes) for row in after.rows]
+    assert shown == [(patient.public_id, 10)]
 
 
 def test_worklist_minutes_and_contacts_equal_those_counted_from_the_entries(
@@ -216,15 +218,15 @@ def test_worklist_minutes_and_contacts_equal_those_counted_from_the_entries(
             practice=practice, member=coordinator, service_month=MARCH, now=NOW
         )
     # then
-    assert {row.patient.pk: row.progress.minutes for row in worklist.rows} == {
-        patient.pk: counted.get(patient.pk, 0) for patient in patients
+    assert {row.patient.public_id: row.progress.minutes for row in worklist.rows} == {
+        patient.public_id: counted.get(patient.pk, 0) for patient in patients
     }
     assert counted == {first.pk: 35, second.pk: 33}
-    assert {row.patient.pk: row.last_contact_at for row in worklist.rows} == {
-        first.pk: ny(2025, 3, 3, 9, 12),
-        second.pk: None,
-        third.pk: ny(2025, 2, 27, 9, 5),
-        patients[3].pk: None,
+    assert {row.patient.public_id: row.last_contact_at for row in worklist.rows} == {
+        first.public_id: ny(2025, 3, 3, 9, 12),
+        second.public_id: None,
+        third.public_id: ny(2025, 2, 27, 9, 5),
+        patients[3].public_id: None,
     }
 
 

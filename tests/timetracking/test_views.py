@@ -12,7 +12,7 @@ from django.urls import reverse
 from ccm.audit import AuditEvent
 from ccm.models import AuditLog
 from ccm.permissions import Role
-from tests.factories import PatientFactory
+from tests.factories import ComplexityAttestationFactory, PatientFactory
 from tests.timetracking.helpers import MARCH, UTC, counts, ny
 from timetracking import selectors
 from timetracking.models import MonthLock, TimeEntry, TimeEntryRevision, Timer
@@ -210,6 +210,28 @@ def test_patient_page_shows_the_months_entries_progress_and_audits_the_read(
     with in_practice(practice):
         audit = AuditLog.objects.get(event=AuditEvent.TIME_ENTRIES_VIEWED)
     assert audit.patient_public_id == patient.public_id
+
+
+def test_patient_page_measures_an_attested_complex_month_against_60_90_120(
+    *, practice, coordinator, physician, patient, client_for, in_practice
+):
+    # given 65 minutes in a month the billing practitioner attested complex
+    with in_practice(practice):
+        time_entry_log(
+            practice=practice,
+            actor=coordinator,
+            patient=patient,
+            start=ny(2025, 3, 10, 10),
+            end=ny(2025, 3, 10, 11, 5),
+            activity="coordination",
+        )
+        ComplexityAttestationFactory.create(
+            practice=practice, patient=patient, service_month=MARCH, attested_by=physician
+        )
+    # when
+    response = client_for(coordinator).get(reverse("time_patient", args=[patient.public_id]))
+    # then the next complex threshold is 90, not the non-complex family's last one
+    assert "<strong>65</strong> / 90 min" in response.content.decode()
 
 
 def test_patient_of_another_practice_is_404(coordinator, other_patient, client_for):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from ccm.audit import AuditEvent
 from ccm.models import AuditLog
 from ccm.permissions import Role
-from tests.factories import MembershipFactory, PatientFactory
+from tests.factories import ComplexityAttestationFactory, MembershipFactory, PatientFactory
 from tests.timetracking.conftest import enrolled_patient
 from tests.timetracking.helpers import MARCH, ny
 from timetracking import selectors
@@ -21,9 +21,9 @@ from timetracking.services.timer import timer_start
 NOW = ny(2025, 3, 20, 15)
 # The user and MFA (sessions are in the cache: no session query), the practice context (its
 # savepoint here, a transaction in production; settings, memberships, practice; restore and
-# release on the way out: 6), then the worklist's own: the ordered page, its patients, the
-# running timer, the audit row, the settings, the coordinators (6).
-WORKLIST_PAGE_QUERIES = 14
+# release on the way out: 6), then the worklist's own: the complex months, the ordered page
+# with its patients, the running timer, the audit row, the coordinators (5).
+WORKLIST_PAGE_QUERIES = 13
 
 
 @pytest.fixture(autouse=True)
@@ -273,3 +273,71 @@ def test_htmx_reloads_the_table_alone_with_its_start_buttons(
     assert 'id="timer"' not in html
     assert (html.count("▶ Start"), html.count('<span class="badge ok">timing</span>')) == (1, 1)
     assert html.count('name="next" value="/time/worklist/"') == 1
+
+
+def test_the_worklist_page_measures_an_attested_complex_month_against_60(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given two patients with 45 minutes each, one attested complex for March
+    client = client_for(coordinator)
+    with in_practice(practice):
+        complex_patient = _enrolled(practice, physician, coordinator, "Complex")
+        plain = _enrolled(practice, physician, coordinator, "Plain")
+        _log(practice, coordinator, complex_patient, 3, 45)
+        _log(practice, coordinator, plain, 4, 45)
+        ComplexityAttestationFactory.create(
+            practice=practice, patient=complex_patient, service_month=MARCH, attested_by=physician
+        )
+    # when
+    response = client.get(reverse("time_worklist"))
+    # then the complex month needs 15 more minutes to 60, the other 15 to 60 as its third unit
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>45</strong> / 60 min" in html
+    assert html.count('<strong>15 min</strong> <span class="muted small">to 60</span>') == 2
+    rows = html.split("<tr")[2:]
+    assert "Complex" in rows[0]
+    assert 'aria-valuemax="60"' in rows[0]
+    assert 'aria-valuemax="60"' in rows[1]
+
+
+def test_a_voided_complexity_attestation_measures_the_month_as_non_complex_again(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given a complex attestation voided since
+    client = client_for(coordinator)
+    with in_practice(practice):
+        patient = _enrolled(practice, physician, coordinator, "Voided")
+        _log(practice, coordinator, patient, 3, 25)
+        ComplexityAttestationFactory.create(
+            practice=practice,
+            patient=patient,
+            service_month=MARCH,
+            attested_by=physician,
+            voided_at=NOW,
+            voided_by=physician,
+            void_reason="Attested for the wrong month",
+        )
+    # when
+    response = client.get(reverse("time_worklist"))
+    # then
+    assert "<strong>25</strong> / 40 min" in response.content.decode()
+
+
+def test_each_row_names_the_patient_mrn_and_billing_practitioner(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given
+    client = client_for(coordinator)
+    with in_practice(practice):
+        patient = _enrolled(practice, physician, coordinator, "Okafor")
+        physician.user.full_name = "Dr. Ada Lindqvist"
+        physician.user.save(update_fields=["full_name"])
+    # when
+    response = client.get(reverse("time_worklist"))
+    # then
+    html = response.content.decode()
+    assert f"Okafor, {patient.first_name}</a>" in html
+    assert f"MRN {patient.mrn}" in html
+    assert "<td>Dr. Ada Lindqvist</td>" in html
+    assert f'href="{reverse("time_patient", args=[patient.public_id])}"' in html
