@@ -12,8 +12,9 @@ Models hold fields, constraints and tiny properties only; every change goes thro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
@@ -249,6 +250,28 @@ class RevisionKind(models.TextChoices):
     VOIDED = "voided", "Voided"
 
 
+@dataclass(frozen=True, slots=True)
+class EntrySnapshot:
+    """A revision's ``before`` or ``after`` as people read it (instants, activity label)."""
+
+    start: datetime
+    end: datetime
+    minutes: int
+    activity: str
+    voided: bool
+
+    @classmethod
+    def of(cls, snapshot: dict[str, Any]) -> EntrySnapshot:
+        activity = snapshot["activity"]
+        return cls(
+            start=datetime.fromisoformat(snapshot["start"]),
+            end=datetime.fromisoformat(snapshot["end"]),
+            minutes=int(snapshot["minutes"]),
+            activity=Activity(activity).label if activity in Activity.values else activity,
+            voided=bool(snapshot.get("voided", False)),
+        )
+
+
 class TimeEntryRevision(PracticeOwned):
     """One correction of a time entry: who, when, why, and the entry before and after.
 
@@ -278,6 +301,14 @@ class TimeEntryRevision(PracticeOwned):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def before_shown(self) -> EntrySnapshot:
+        return EntrySnapshot.of(self.before)
+
+    @property
+    def after_shown(self) -> EntrySnapshot:
+        return EntrySnapshot.of(self.after)
 
 
 class TimerOutcome(models.TextChoices):

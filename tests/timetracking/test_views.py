@@ -417,6 +417,9 @@ def test_correction_page_saves_with_history(
         assert TimeEntryRevision.objects.get().reason == "Forgot the follow-up call"
     history = client.get(url).content.decode()
     assert "Forgot the follow-up call" in history
+    # in the practice's time and words, not stored UTC instants and codes
+    assert "Mar 10, 10:00\N{EN DASH}10:20 EDT · 20 min · Care-plan work" in history
+    assert "Mar 10, 10:00\N{EN DASH}10:40 EDT · 40 min · Care-plan work" in history
 
 
 def test_void_from_the_patient_page(practice, coordinator, patient, client_for, in_practice):
