@@ -26,7 +26,7 @@ from billing.services import months as month_services
 from billing.services import reports as report_services
 from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
-from ccm.decorators import member_required
+from ccm.decorators import member_required, passive
 from ccm.errors import InvalidState, NotFound
 from timetracking.months import parse_month, service_month_of
 
@@ -136,6 +136,7 @@ def month_detail(request: HttpRequest, billing_month: uuid.UUID) -> HttpResponse
     return render(request, "billing/month_detail.html", context)
 
 
+@passive  # the month page polls it while the close runs
 @require_GET
 @member_required(permissions.can_view_billing)
 def month_status(request: HttpRequest, billing_month: uuid.UUID) -> HttpResponse:

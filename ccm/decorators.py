@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +15,31 @@ from ccm.errors import PermissionDenied
 from ccm.models import Membership
 
 View = Callable[..., HttpResponse]
+
+
+def passive(view: View) -> View:
+    """Mark a view that pages call on their own (a poll): it is not the person's activity, so
+    it does not hold off the idle sign-out (``ccm.middleware.IdleSignOutMiddleware``)."""
+    view.passive = True  # type: ignore[attr-defined]
+    return view
+
+
+def sign_in_redirect(request: HttpRequest) -> HttpResponse:
+    """To the sign-in page, and back here afterwards.
+
+    An htmx request gets ``HX-Redirect`` (with the page it came from as ``next``): followed
+    as a plain redirect, the sign-in page would be swapped into a fragment of the page.
+    """
+    if request.headers.get("HX-Request") == "true":
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        page = current.path if current.path.startswith("/") else "/"
+        if current.query:
+            page = f"{page}?{current.query}"
+        if page.startswith("//"):  # a path only, never another host
+            page = "/"
+        location = redirect_to_login(page)["Location"]
+        return HttpResponse(status=204, headers={"HX-Redirect": location})
+    return redirect_to_login(request.get_full_path())
 
 
 def member_required(
@@ -29,7 +55,7 @@ def member_required(
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                return sign_in_redirect(request)
             membership = getattr(request, "membership", None)
             if membership is None:
                 if getattr(request, "memberships", []):

@@ -1,4 +1,4 @@
-"""Request id for the audit log, and the MFA requirement."""
+"""Request id for the audit log, the idle sign-out, and the MFA requirement."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -23,6 +24,8 @@ MFA_ACCOUNT_PREFIX = "/accounts/"
 SESSION_MFA_KEY = "ccm_mfa_seen"
 MFA_RECHECK_SECONDS = 5 * 60
 MFA_REQUIRED_MESSAGE = "Set up two-factor authentication before using the API."
+# Session key: when (time.time()) the person last did something, as opposed to a page polling.
+SESSION_ACTIVE_KEY = "ccm_active_at"
 
 
 class RequestIdMiddleware:
@@ -38,6 +41,43 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-Id"] = request_id
         return response
+
+
+class IdleSignOutMiddleware:
+    """Sign out a member idle for ``SESSION_COOKIE_AGE`` (15 minutes), however often their
+    open pages poll the server.
+
+    Every request saves the session and so pushes its expiry forward, a poll included: a tab
+    left open on the timer (it polls every 10 seconds) would never time out. So the session
+    also keeps when the person last did something, that is, requested a view not marked
+    ``passive`` (``ccm.decorators.passive``), and a request that finds that older than the
+    limit signs out before anything else runs. Views that need a member then send to the
+    sign-in page (an htmx request by ``HX-Redirect``, so the whole page goes there).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            active_at = request.session.get(SESSION_ACTIVE_KEY)
+            now = time.time()
+            if not isinstance(active_at, int | float):
+                request.session[SESSION_ACTIVE_KEY] = now  # signed in by a passive request
+            elif now - active_at > settings.SESSION_COOKIE_AGE:
+                logout(request)
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> None:
+        if request.user.is_authenticated and not getattr(view_func, "passive", False):
+            request.session[SESSION_ACTIVE_KEY] = time.time()
 
 
 class MfaRequiredMiddleware:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from careplans import selectors as careplan_selectors
 from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
-from ccm.decorators import member_required
+from ccm.decorators import member_required, passive
 from ccm.errors import InvalidState, NotFound
 from patients.models import Patient
 from timetracking import selectors
@@ -101,6 +101,7 @@ def _timer_partial(request: HttpRequest, timer: Timer | None, **extra: Any) -> H
     return response
 
 
+@passive  # the page polls it: not the person's activity
 @require_GET
 @member_required()
 def timer_panel(request: HttpRequest) -> HttpResponse:

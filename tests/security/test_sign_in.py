@@ -358,6 +358,67 @@ def test_every_request_pushes_the_idle_expiry_forward(frozen, client_for, coordi
     assert response.status_code == 200
 
 
+TIMER_POLL = "/time/timer/?shown=none"
+HTMX_FROM_WORKLIST = {"HX-Request": "true", "HX-Current-URL": "http://testserver/time/worklist/"}
+
+
+def _poll_every_ten_seconds(frozen, client: Client, minutes: int) -> list[int]:
+    """What a page's timer poll answered, every 10 seconds for ``minutes``."""
+    answers = []
+    for _ in range(minutes * 6):
+        frozen.shift(timedelta(seconds=10))
+        answers.append(client.get(TIMER_POLL, headers=HTMX_FROM_WORKLIST).status_code)
+    return answers
+
+
+def test_a_polling_page_does_not_keep_an_idle_member_signed_in(frozen, client_for, coordinator):
+    # given a member who opened the worklist and left it open (its timer polls)
+    client = client_for(coordinator)
+    assert client.get("/time/worklist/").status_code == 200
+    # when the page polls for 15 minutes, then once more
+    answers = _poll_every_ten_seconds(frozen, client, 15)
+    frozen.shift(timedelta(seconds=10))
+    expired = client.get(TIMER_POLL, headers=HTMX_FROM_WORKLIST)
+    # then the polls were answered until the idle limit, and then the whole page is sent to
+    # sign in, to come back to the worklist
+    assert set(answers) == {204}
+    assert (expired.status_code, expired["HX-Redirect"]) == (
+        204,
+        "/accounts/login/?next=/time/worklist/",
+    )
+    assert SESSION_KEY not in client.session
+    assert client.get("/time/worklist/")["Location"] == "/accounts/login/?next=/time/worklist/"
+
+
+def test_a_click_between_polls_keeps_the_member_signed_in(frozen, client_for, coordinator):
+    # given a member whose open page polls, and who opens a page every 10 minutes
+    client = client_for(coordinator)
+    client.get("/time/worklist/")
+    for _ in range(3):
+        assert set(_poll_every_ten_seconds(frozen, client, 10)) == {204}
+        assert client.get("/time/worklist/").status_code == 200
+    # when, 30 minutes after the first page, the page polls again
+    response = client.get(TIMER_POLL, headers=HTMX_FROM_WORKLIST)
+    # then
+    assert response.status_code == 204
+    assert not response.has_header("HX-Redirect")
+
+
+def test_an_htmx_request_without_a_session_sends_the_page_to_sign_in(db):
+    # given a browser whose session is gone
+    client = Client()
+    # when its page posts through htmx
+    response = client.post(
+        "/time/patients/00000000-0000-0000-0000-000000000000/timer/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/time/worklist/?page=2"},
+    )
+    # then htmx is told to load the sign-in page, not to swap it into the fragment
+    assert (response.status_code, response["HX-Redirect"]) == (
+        204,
+        "/accounts/login/?next=/time/worklist/%3Fpage%3D2",
+    )
+
+
 def _authenticator_queries(client: Client, path: str) -> tuple[int, int]:
     """The page's status and how many queries it made of the authenticators."""
     with CaptureQueriesContext(connection) as queries:
