@@ -6,8 +6,11 @@ None is ever deleted: a wrong row is voided with a reason, and stays on the pati
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
@@ -29,6 +32,31 @@ from patients.services import encounter as encounter_services
 from patients.views.common import back_to_patient, form_data, form_page
 
 _clinical = member_required(permissions.can_edit_clinical_record)
+VOID_HELP = (
+    "Voided records stay on the patient's page with who voided them and why; billing ignores them."
+)
+
+
+def _saved(
+    request: HttpRequest,
+    form: Form,
+    save: Callable[[dict[str, Any]], object],
+    *,
+    done: str,
+    patient: Patient,
+    section: str,
+) -> HttpResponse | None:
+    """Save a submitted, valid ``form`` with ``save(cleaned_data)`` and go back to the
+    patient's ``section``; None to show the form again (with the service's refusal on it)."""
+    if not form.is_bound or not form.is_valid():
+        return None
+    try:
+        save(form.cleaned_data)
+    except InvalidState as exc:
+        apply_service_error(form, exc)
+        return None
+    messages.success(request, done)
+    return back_to_patient(request, patient, section)
 
 
 @require_http_methods(["GET", "POST"])
@@ -38,17 +66,19 @@ def visit_record(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = VisitForm(data, practice=practice, initial={"date": practice_today(practice)})
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.visit_record(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The visit was recorded.")
-            return back_to_patient(request, target, "visits")
-    return form_page(request, patient=target, form=form, title="Record a visit", submit="Record")
+    saved = _saved(
+        request,
+        form,
+        lambda cleaned: encounter_services.visit_record(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done="The visit was recorded.",
+        patient=target,
+        section="visits",
+    )
+    return saved or form_page(
+        request, patient=target, form=form, title="Record a visit", submit="Record"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -58,17 +88,17 @@ def other_service_record(request: HttpRequest, patient: uuid.UUID) -> HttpRespon
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = OtherServiceForm(data, practice=practice, initial={"date": practice_today(practice)})
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.other_service_record(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The service was recorded.")
-            return back_to_patient(request, target, "other-services")
-    return form_page(
+    saved = _saved(
+        request,
+        form,
+        lambda cleaned: encounter_services.other_service_record(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done="The service was recorded.",
+        patient=target,
+        section="other-services",
+    )
+    return saved or form_page(
         request,
         patient=target,
         form=form,
@@ -86,17 +116,17 @@ def facility_stay_record(request: HttpRequest, patient: uuid.UUID) -> HttpRespon
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = FacilityStayForm(data)
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.facility_stay_record(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The stay was recorded.")
-            return back_to_patient(request, target, "facility-stays")
-    return form_page(
+    saved = _saved(
+        request,
+        form,
+        lambda cleaned: encounter_services.facility_stay_record(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done="The stay was recorded.",
+        patient=target,
+        section="facility-stays",
+    )
+    return saved or form_page(
         request,
         patient=target,
         form=form,
@@ -106,23 +136,28 @@ def facility_stay_record(request: HttpRequest, patient: uuid.UUID) -> HttpRespon
     )
 
 
-def _void_page(
+def _void(
     request: HttpRequest,
+    row: Visit | OtherService | FacilityStay,
+    void: Callable[[dict[str, Any]], object],
     *,
-    patient: Patient,
-    subject: Visit | OtherService | FacilityStay,
-    form: VoidForm,
     what: str,
+    section: str,
 ) -> HttpResponse:
-    return form_page(
+    """The void form of ``row`` (``what``: "visit", ...); voided with ``void(cleaned_data)``."""
+    data, _ = form_data(request)
+    form = VoidForm(data)
+    saved = _saved(
+        request, form, void, done=f"The {what} was voided.", patient=row.patient, section=section
+    )
+    return saved or form_page(
         request,
-        patient=patient,
+        patient=row.patient,
         form=form,
-        title=f"Void {what}",
+        title=f"Void a {what}",
         submit="Void",
-        subject=subject,
-        help="Voided records stay on the patient's page with who voided them and why; billing "
-        "ignores them.",
+        subject=row,
+        help=VOID_HELP,
     )
 
 
@@ -131,19 +166,15 @@ def _void_page(
 def visit_void(request: HttpRequest, visit: uuid.UUID) -> HttpResponse:
     practice, member = request.practice, request.membership  # type: ignore[attr-defined]
     row = visit_get(practice=practice, public_id=visit)
-    data, _ = form_data(request)
-    form = VoidForm(data)
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.visit_void(
-                practice=practice, actor=member, visit=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The visit was voided.")
-            return back_to_patient(request, row.patient, "visits")
-    return _void_page(request, patient=row.patient, subject=row, form=form, what="a visit")
+    return _void(
+        request,
+        row,
+        lambda cleaned: encounter_services.visit_void(
+            practice=practice, actor=member, visit=row, **cleaned
+        ),
+        what="visit",
+        section="visits",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -151,19 +182,15 @@ def visit_void(request: HttpRequest, visit: uuid.UUID) -> HttpResponse:
 def other_service_void(request: HttpRequest, other_service: uuid.UUID) -> HttpResponse:
     practice, member = request.practice, request.membership  # type: ignore[attr-defined]
     row = other_service_get(practice=practice, public_id=other_service)
-    data, _ = form_data(request)
-    form = VoidForm(data)
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.other_service_void(
-                practice=practice, actor=member, service=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The service was voided.")
-            return back_to_patient(request, row.patient, "other-services")
-    return _void_page(request, patient=row.patient, subject=row, form=form, what="a service")
+    return _void(
+        request,
+        row,
+        lambda cleaned: encounter_services.other_service_void(
+            practice=practice, actor=member, service=row, **cleaned
+        ),
+        what="service",
+        section="other-services",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,16 +198,12 @@ def other_service_void(request: HttpRequest, other_service: uuid.UUID) -> HttpRe
 def facility_stay_void(request: HttpRequest, facility_stay: uuid.UUID) -> HttpResponse:
     practice, member = request.practice, request.membership  # type: ignore[attr-defined]
     row = facility_stay_get(practice=practice, public_id=facility_stay)
-    data, _ = form_data(request)
-    form = VoidForm(data)
-    if data is not None and form.is_valid():
-        try:
-            encounter_services.facility_stay_void(
-                practice=practice, actor=member, stay=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The stay was voided.")
-            return back_to_patient(request, row.patient, "facility-stays")
-    return _void_page(request, patient=row.patient, subject=row, form=form, what="a stay")
+    return _void(
+        request,
+        row,
+        lambda cleaned: encounter_services.facility_stay_void(
+            practice=practice, actor=member, stay=row, **cleaned
+        ),
+        what="stay",
+        section="facility-stays",
+    )
