@@ -334,6 +334,67 @@ def worklist(
     practitioner logged time: whether that time counts depends on who the patient's billing
     practitioner is now, so those few months are counted from their entries.
     """
+    running = timer_running(practice=practice, member=member)
+    rows, total = _worklist_page(
+        practice=practice,
+        service_month=service_month,
+        now=now,
+        coordinator=coordinator,
+        complex_patient_ids=complex_patient_ids,
+        page=page,
+        page_size=page_size,
+        patient_ids=None,
+        running=running,
+    )
+    return Worklist(
+        service_month=service_month,
+        days_left=days_left(service_month, practice.tz, now),
+        rows=rows,
+        total=total,
+        page=max(1, page),
+        page_size=page_size,
+        running_timer=running,
+    )
+
+
+def worklist_row(
+    *,
+    practice: Practice,
+    patient_id: int,
+    service_month: date,
+    now: datetime,
+    complex_patient_ids: Collection[int],
+    running: Timer | None,
+) -> WorklistRow | None:
+    """One patient's worklist row as it stands (None when the patient is not on the list):
+    what a page that shows the row updates in place after the person's own timer action."""
+    rows, _total = _worklist_page(
+        practice=practice,
+        service_month=service_month,
+        now=now,
+        coordinator=None,
+        complex_patient_ids=complex_patient_ids,
+        page=1,
+        page_size=1,
+        patient_ids=[patient_id],
+        running=running,
+    )
+    return rows[0] if rows else None
+
+
+def _worklist_page(
+    *,
+    practice: Practice,
+    service_month: date,
+    now: datetime,
+    coordinator: Membership | None,
+    complex_patient_ids: Collection[int],
+    page: int,
+    page_size: int,
+    patient_ids: Collection[int] | None,
+    running: Timer | None,
+) -> tuple[list[WorklistRow], int]:
+    """The rows of one page of the worklist (only ``patient_ids`` when given) and the total."""
     tz = practice.tz
     params: dict[str, Any] = {
         "practice": practice.pk,
@@ -344,6 +405,7 @@ def worklist(
         "enrolled": EnrollmentStatus.ENROLLED.value,
         "limit": page_size,
         "offset": (max(1, page) - 1) * page_size,
+        "only": None if patient_ids is None else list(patient_ids),
     }
     next_threshold = _case_over_thresholds("minutes", "is_complex")
     worked = ""
@@ -381,6 +443,7 @@ def worklist(
              AND last_month.service_month = %(since)s
             LEFT JOIN practitioner_months ON practitioner_months.patient_id = p.id
             WHERE p.practice_id = %(practice)s AND p.enrollment_status = %(enrolled)s {worked}
+              AND (%(only)s::bigint[] IS NULL OR p.id = ANY(%(only)s::bigint[]))
         ),
         scored AS (
             SELECT enrolled.*, {next_threshold} AS next_threshold,
@@ -412,13 +475,11 @@ def worklist(
         ORDER BY page.stage, page.gap NULLS LAST, page.last_contact_at NULLS FIRST,
                  page.last_name, page.first_name, page.id
     """  # noqa: S608  (only constants are formatted in; values are parameters)
-    page = max(1, page)
     complex_set = set(params["complex"])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     total = found[0][3] if found else 0
-    running = timer_running(practice=practice, member=member)
     today = now.astimezone(tz).date()
     rows = [
         WorklistRow(
@@ -448,12 +509,4 @@ def worklist(
             practitioner_name,
         ) in found
     ]
-    return Worklist(
-        service_month=service_month,
-        days_left=days_left(service_month, tz, now),
-        rows=rows,
-        total=total,
-        page=page,
-        page_size=page_size,
-        running_timer=running,
-    )
+    return rows, total

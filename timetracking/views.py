@@ -16,6 +16,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -37,7 +38,7 @@ from timetracking.forms import (
     apply_service_error,
 )
 from timetracking.models import MIN_TIMER_CONFIRM_AFTER_MINUTES, Timer
-from timetracking.months import month_bounds, next_month, parse_month, previous_month
+from timetracking.months import days_left, month_bounds, next_month, parse_month, previous_month
 from timetracking.months import service_month_of as month_of
 from timetracking.services import entries as entry_services
 from timetracking.services import months as month_services
@@ -92,13 +93,53 @@ def _timer_context(
     }
 
 
-def _timer_partial(request: HttpRequest, timer: Timer | None, **extra: Any) -> HttpResponse:
+def _timer_partial(
+    request: HttpRequest, timer: Timer | None, oob: str | None = None, **extra: Any
+) -> HttpResponse:
     form = extra.pop("form", None)
     context = _timer_context(request, timer, form, **extra)
     response = render(request, "timetracking/_timer.html", context)
-    # Pages refresh what depends on the timer (the worklist's rows, a patient's month).
-    response["HX-Trigger"] = TIMER_CHANGED_EVENT
+    if oob:  # what changed on the page, swapped in place (htmx out-of-band)
+        response.content += oob.encode()
+    else:
+        # Pages refresh what depends on the timer (the worklist's rows, a patient's month).
+        response["HX-Trigger"] = TIMER_CHANGED_EVENT
     return response
+
+
+def _worklist_oob(request: HttpRequest, *, patient: Patient, timer: Timer | None) -> str | None:
+    """After the person's own start, stop or discard on the worklist, its changed row to swap
+    in place, rather than the whole list reloaded (which would also reorder it under their
+    cursor). None when the action came from another page or the patient is not listed."""
+    worklist_url = reverse("time_worklist")
+    if not _is_htmx(request) or not request.POST.get("next", "").startswith(worklist_url):
+        return None
+    if timer is not None and timer.patient_id == patient.pk:  # just started: only the badge
+        context: dict[str, Any] = {"oob_timing": patient.public_id}
+        return render_to_string("timetracking/_worklist_oob.html", context, request)
+    practice = request.practice  # type: ignore[attr-defined]
+    now = timezone.now()
+    service_month = month_of(now, practice.tz)
+    row = selectors.worklist_row(
+        practice=practice,
+        patient_id=patient.pk,
+        service_month=service_month,
+        now=now,
+        complex_patient_ids=careplan_selectors.complex_patient_ids(
+            practice=practice, service_month=service_month, patient_ids=[patient.pk]
+        ),
+        running=timer,
+    )
+    if row is None:
+        return None
+    context = {
+        "oob_rows": [row],
+        "ending_soon": days_left(service_month, practice.tz, now) <= selectors.ENDING_SOON_DAYS,
+        "contact_since": previous_month(service_month),
+        "can_log_time": permissions.can_log_time(request.membership),  # type: ignore[attr-defined]
+        "next_url": request.POST["next"],
+    }
+    return render_to_string("timetracking/_worklist_oob.html", context, request)
 
 
 @passive  # the page polls it: not the person's activity
@@ -125,7 +166,7 @@ def timer_start(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     except InvalidState as exc:
         timer = selectors.timer_running(practice=practice, member=member)
         return _respond(request, timer, error=exc.message)
-    return _respond(request, timer)
+    return _respond(request, timer, oob=_worklist_oob(request, patient=target, timer=timer))
 
 
 @require_POST
@@ -157,7 +198,12 @@ def timer_stop(request: HttpRequest, timer: uuid.UUID) -> HttpResponse:
         apply_service_error(form, exc)
         return _respond(request, still_running, form=form)
     logged = _duration_text(sum((entry.duration for entry in entries), timedelta()))
-    return _respond(request, None, notice=f"Logged {logged} for {running.patient.full_name}.")
+    return _respond(
+        request,
+        None,
+        notice=f"Logged {logged} for {running.patient.full_name}.",
+        oob=_worklist_oob(request, patient=running.patient, timer=None),
+    )
 
 
 def _duration_text(duration: timedelta) -> str:
@@ -189,13 +235,21 @@ def timer_discard(request: HttpRequest, timer: uuid.UUID) -> HttpResponse:
         timer_services.timer_discard(practice=practice, actor=member, timer=running)
     except InvalidState as exc:
         return _respond(request, None, error=exc.message)
-    return _respond(request, None, notice="Timer discarded; nothing was logged.")
+    return _respond(
+        request,
+        None,
+        notice="Timer discarded; nothing was logged.",
+        oob=_worklist_oob(request, patient=running.patient, timer=None),
+    )
 
 
-def _respond(request: HttpRequest, timer: Timer | None, **extra: Any) -> HttpResponse:
-    """The timer partial for htmx; otherwise a message and back to where the form was."""
+def _respond(
+    request: HttpRequest, timer: Timer | None, oob: str | None = None, **extra: Any
+) -> HttpResponse:
+    """The timer partial for htmx (with ``oob``, what else changed on the page); otherwise a
+    message and back to where the form was."""
     if _is_htmx(request):
-        return _timer_partial(request, timer, **extra)
+        return _timer_partial(request, timer, oob, **extra)
     if extra.get("error"):
         messages.error(request, extra["error"])
     if extra.get("notice"):

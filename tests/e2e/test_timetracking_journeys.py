@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page
 pytestmark = pytest.mark.e2e
 
 MAPLE_TZ = ZoneInfo("America/New_York")
+TIMING_ROW = "table.worklist tbody tr:has(.timing)"
 
 
 def _counted(page: Page) -> int:
@@ -52,11 +53,11 @@ def test_coordinator_times_a_call_in_two_tabs_then_logs_corrects_and_voids_entri
 
     # when the coordinator starts a timer from the top row
     row.locator("button", has_text="Start").click()
-    # then the panel runs it and the table marks the row
+    # then the panel runs it and the row is marked in place
     first.wait_for_selector("#timer.is-running")
     assert "Timer running for" in first.inner_text("#timer")
-    first.wait_for_selector("table.worklist tbody tr.is-timing")
-    assert last_first in first.inner_text("table.worklist tbody tr.is-timing")
+    first.wait_for_selector(TIMING_ROW)
+    assert last_first in first.inner_text(TIMING_ROW)
     started = first.locator("#timer time.timer-elapsed").get_attribute("data-started")
     screenshot(first, "time-worklist-timing")
 
@@ -67,7 +68,7 @@ def test_coordinator_times_a_call_in_two_tabs_then_logs_corrects_and_voids_entri
     # then both show the one timer the server keeps, from the same start
     for tab in (first, second):
         assert tab.locator("#timer time.timer-elapsed").get_attribute("data-started") == started
-        assert "▶ Start" not in tab.inner_text("table.worklist tbody tr.is-timing")
+        assert "▶ Start" not in tab.inner_text(TIMING_ROW)
 
     # when the call ends and the second tab stops the timer with what was done
     second.select_option("#timer select[name=activity]", "patient_communication")
@@ -76,10 +77,13 @@ def test_coordinator_times_a_call_in_two_tabs_then_logs_corrects_and_voids_entri
     # then
     second.wait_for_selector("#timer >> text=Logged")
     assert "No timer running" in second.inner_text("#timer")
+    # and its row has its start button back, in place
+    second.wait_for_selector(TIMING_ROW, state="detached")
+    assert "▶ Start" in second.locator("table.worklist tbody tr", has_text=last_first).inner_text()
     # and the first tab shows it as soon as it is looked at again (or at its next poll)
     first.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     first.wait_for_selector("#timer >> text=No timer running", timeout=15_000)
-    first.wait_for_selector("table.worklist tbody tr.is-timing", state="detached")
+    first.wait_for_selector(TIMING_ROW, state="detached")
 
     # given the patient's month: the timed call is there
     now = dt.datetime.now(MAPLE_TZ)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 import time_machine
 
@@ -9,7 +11,7 @@ from ccm.tenancy import practice_context
 from patients.models import Patient
 from tests.timetracking.helpers import ny
 from timetracking import selectors
-from timetracking.management.commands.bench_timetracking import Pace, percentile
+from timetracking.management.commands.bench_timetracking import GcWatch, Pace, percentile
 from timetracking.months import service_month_of
 from timetracking.services.bench import bench_practice_seed
 
@@ -55,3 +57,16 @@ def test_percentile_is_the_nearest_rank(values, share, expected):
 
 def test_a_round_is_four_pauses_to_think_and_one_call():
     assert Pace(think=5, call=20, poll=10, rounds=5, warmup_rounds=1).round_seconds == 40
+
+
+def test_the_bench_client_reports_its_own_garbage_collection_pauses():
+    # given
+    watch = GcWatch()
+    # when a collection runs while it watches, and another after
+    with watch.watching():
+        gc.collect()
+    gc.collect()
+    # then only the first is counted, and the watch is unhooked
+    assert len(watch.pauses) == 1
+    assert watch.pauses[0] >= 0
+    assert watch not in gc.callbacks

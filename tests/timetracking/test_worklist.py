@@ -271,7 +271,8 @@ def test_htmx_reloads_the_table_alone_with_its_start_buttons(
     assert response.status_code == 200
     assert html.startswith('<table class="table worklist">')
     assert 'id="timer"' not in html
-    assert (html.count("▶ Start"), html.count('<span class="badge ok">timing</span>')) == (1, 1)
+    timing = '<span class="badge ok timing">timing</span>'
+    assert (html.count("▶ Start"), html.count(timing)) == (1, 1)
     assert html.count('name="next" value="/time/worklist/"') == 1
 
 
@@ -341,3 +342,70 @@ def test_each_row_names_the_patient_mrn_and_billing_practitioner(
     assert f"MRN {patient.mrn}" in html
     assert "<td>Dr. Ada Lindqvist</td>" in html
     assert f'href="{reverse("time_patient", args=[patient.public_id])}"' in html
+
+
+def _htmx_post(client, url, data):
+    return client.post(url, data, headers={"HX-Request": "true"})
+
+
+def test_a_start_on_the_worklist_marks_its_row_in_place_without_reloading_the_list(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given
+    client = client_for(coordinator)
+    with in_practice(practice):
+        patient = _enrolled(practice, physician, coordinator, "Started")
+    # when the row's start button posts
+    response = _htmx_post(
+        client, reverse("time_timer_start", args=[patient.public_id]), {"next": "/time/worklist/"}
+    )
+    # then the timer panel, and the row's timer cell swapped out of band; nothing reloads
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'hx-swap-oob="innerHTML:#worklist-timer-{patient.public_id}"' in html
+    assert '<span class="badge ok timing">timing</span>' in html
+    assert not response.has_header("HX-Trigger")
+
+
+def test_a_stop_on_the_worklist_swaps_its_row_with_the_new_minutes(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given 10 minutes logged, and a timer started 12 minutes ago
+    client = client_for(coordinator)
+    with in_practice(practice):
+        patient = _enrolled(practice, physician, coordinator, "Stopped")
+        _log(practice, coordinator, patient, 3, 10)
+        with time_machine.travel(NOW - dt.timedelta(minutes=12), tick=False):
+            timer = timer_start(practice=practice, actor=coordinator, patient=patient)
+    # when the timer panel stops it
+    response = _htmx_post(
+        client,
+        reverse("time_timer_stop", args=[timer.public_id]),
+        {"activity": "care_plan", "next": "/time/worklist/?page=1"},
+    )
+    # then the row is swapped in place: 22 minutes, and its start button back
+    html = response.content.decode()
+    row = html[html.index("<template>") :]
+    assert "Logged 12 min" in html
+    assert f'<tr id="worklist-row-{patient.public_id}" hx-swap-oob="true">' in row
+    assert "<strong>22</strong> / 40 min" in row
+    assert "▶ Start" in row
+    assert 'name="next" value="/time/worklist/?page=1"' in row
+    assert not response.has_header("HX-Trigger")
+
+
+def test_a_start_from_a_patient_page_reloads_what_depends_on_the_timer(
+    practice, coordinator, physician, in_practice, client_for
+):
+    # given
+    client = client_for(coordinator)
+    with in_practice(practice):
+        patient = _enrolled(practice, physician, coordinator, "Paged")
+    page = reverse("time_patient", args=[patient.public_id])
+    # when
+    response = _htmx_post(
+        client, reverse("time_timer_start", args=[patient.public_id]), {"next": page}
+    )
+    # then no out-of-band row; the page's month reloads on the event
+    assert "hx-swap-oob" not in response.content.decode()
+    assert response["HX-Trigger"] == "timer-changed"
