@@ -18,6 +18,7 @@ from django.db import connection
 
 from ccm.errors import InvalidState
 from ccm.models import Membership, Practice
+from timetracking.selectors import month_locks_in_force
 
 _MONTH_LOCK_NAMESPACE = "ccm.timetracking.month"
 _MEMBER_LOCK_NAMESPACE = "ccm.timetracking.member"
@@ -36,17 +37,15 @@ def lock_member(member: Membership) -> None:
         )
 
 
-# Three statements sent in one round trip (the simple query protocol runs them in order, in
-# the caller's transaction): the member's lock, the months' shared locks, then the month locks
-# recorded. The last is a statement of its own on purpose: under READ COMMITTED it takes its
-# snapshot only once the locks are held, so it sees a close that committed while we waited.
-_HOLD_MONTHS_SQL = """
-    SELECT pg_advisory_xact_lock(k) FROM UNNEST(%(member)s::bigint[]) AS k;
-    SELECT pg_advisory_xact_lock_shared(k) FROM UNNEST(%(months)s::bigint[]) AS k;
-    SELECT service_month FROM timetracking_monthlock
-    WHERE practice_id = %(practice)s AND reopened_at IS NULL
-      AND service_month = ANY(%(service_months)s::date[])
-"""
+# The member's lock and the months' shared locks; ``hold_open_months`` sends them with the
+# locks in force as a third statement, in one round trip (the simple query protocol runs them
+# in order, in the caller's transaction). The last is a statement of its own on purpose: under
+# READ COMMITTED it takes its snapshot only once the locks are held, so it sees a close that
+# committed while we waited.
+_HOLD_LOCKS_SQL = (
+    "SELECT pg_advisory_xact_lock(k) FROM UNNEST(%s::bigint[]) AS k; "
+    "SELECT pg_advisory_xact_lock_shared(k) FROM UNNEST(%s::bigint[]) AS k; "
+)
 
 
 def hold_open_months(
@@ -58,16 +57,11 @@ def hold_open_months(
     """
     months = sorted(set(service_months))
     member_keys = [] if member is None else [advisory_key(_MEMBER_LOCK_NAMESPACE, member.pk)]
+    month_keys = [advisory_key(_MONTH_LOCK_NAMESPACE, practice.pk, month) for month in months]
+    in_force = month_locks_in_force(practice=practice, service_months=months)
+    closed_sql, closed_params = in_force.values_list("service_month").query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            _HOLD_MONTHS_SQL,
-            {
-                "member": member_keys,
-                "months": [advisory_key(_MONTH_LOCK_NAMESPACE, practice.pk, m) for m in months],
-                "practice": practice.pk,
-                "service_months": months,
-            },
-        )
+        cursor.execute(_HOLD_LOCKS_SQL + closed_sql, [member_keys, month_keys, *closed_params])
         closed = {row[0] for row in cursor.fetchall()}
     if closed:
         month = min(closed)

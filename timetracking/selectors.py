@@ -133,13 +133,18 @@ def timer_get(*, practice: Practice, public_id: uuid.UUID) -> Timer:
         raise NotFound from exc
 
 
+def month_locks_in_force(
+    *, practice: Practice, service_months: Collection[date]
+) -> QuerySet[MonthLock]:
+    """The locks that close any of ``service_months`` now (a reopened lock no longer does)."""
+    return MonthLock.objects.for_practice(practice).filter(
+        service_month__in=list(service_months), reopened_at__isnull=True
+    )
+
+
 def service_month_is_locked(*, practice: Practice, service_month: date) -> bool:
     """Whether the month is closed to new, edited or voided time entries."""
-    return (
-        MonthLock.objects.for_practice(practice)
-        .filter(service_month=service_month, reopened_at__isnull=True)
-        .exists()
-    )
+    return month_locks_in_force(practice=practice, service_months=[service_month]).exists()
 
 
 def month_lock_list(*, practice: Practice) -> QuerySet[MonthLock]:
