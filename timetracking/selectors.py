@@ -370,10 +370,10 @@ def worklist_row(
     now: datetime,
     complex_patient_ids: Collection[int],
     running: Timer | None,
-) -> WorklistRow | None:
-    """One patient's worklist row as it stands (None when the patient is not on the list):
-    what a page that shows the row updates in place after the person's own timer action."""
-    rows, _total = _worklist_page(
+) -> Worklist:
+    """The worklist as it stands for one patient (no row when they are not on the list): what
+    a page that shows the row updates in place after the person's own timer action."""
+    rows, total = _worklist_page(
         practice=practice,
         service_month=service_month,
         now=now,
@@ -384,7 +384,15 @@ def worklist_row(
         patient_ids=[patient_id],
         running=running,
     )
-    return rows[0] if rows else None
+    return Worklist(
+        service_month=service_month,
+        days_left=days_left(service_month, practice.tz, now),
+        rows=rows,
+        total=total,
+        page=1,
+        page_size=1,
+        running_timer=running,
+    )
 
 
 def _worklist_page(

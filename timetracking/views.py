@@ -38,7 +38,7 @@ from timetracking.forms import (
     apply_service_error,
 )
 from timetracking.models import MIN_TIMER_CONFIRM_AFTER_MINUTES, Timer
-from timetracking.months import days_left, month_bounds, next_month, parse_month, previous_month
+from timetracking.months import month_bounds, next_month, parse_month, previous_month
 from timetracking.months import service_month_of as month_of
 from timetracking.services import entries as entry_services
 from timetracking.services import months as month_services
@@ -120,7 +120,7 @@ def _worklist_oob(request: HttpRequest, *, patient: Patient, timer: Timer | None
     practice = request.practice  # type: ignore[attr-defined]
     now = timezone.now()
     service_month = month_of(now, practice.tz)
-    row = selectors.worklist_row(
+    found = selectors.worklist_row(
         practice=practice,
         patient_id=patient.pk,
         service_month=service_month,
@@ -130,12 +130,10 @@ def _worklist_oob(request: HttpRequest, *, patient: Patient, timer: Timer | None
         ),
         running=timer,
     )
-    if row is None:
+    if not found.rows:
         return None
     context = {
-        "oob_rows": [row],
-        "ending_soon": days_left(service_month, practice.tz, now) <= selectors.ENDING_SOON_DAYS,
-        "contact_since": previous_month(service_month),
+        "oob_worklist": found,
         "can_log_time": permissions.can_log_time(request.membership),  # type: ignore[attr-defined]
         "next_url": request.POST["next"],
     }
