@@ -48,6 +48,7 @@ from ccm.decorators import member_required
 from ccm.errors import InvalidState, NotFound
 from ccm.errors import PermissionDenied as DomainPermissionDenied
 from ccm.models import Membership, Practice
+from patients.forms import apply_service_error
 from patients.models import Condition, Patient
 from patients.selectors.common import practice_today
 from patients.selectors.patient import patient_get
@@ -455,7 +456,7 @@ def care_plan_version_sign(request: PracticeRequest, care_plan_version: uuid.UUI
                 totp_code=form.cleaned_data["totp_code"],
             )
         except InvalidState as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_service_error(form, exc)
         except DomainPermissionDenied as exc:
             form.add_error(None, str(exc))
             status = 403
@@ -588,7 +589,7 @@ def complexity_attestations(request: PracticeRequest, patient: uuid.UUID) -> Htt
                 practice=practice, actor=membership, patient=person, **form.cleaned_data
             )
         except InvalidState as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_service_error(form, exc)
         except DomainPermissionDenied as exc:
             form.add_error(None, str(exc))
             status = 403
@@ -704,7 +705,7 @@ def care_plan_template_edit(
                     **data,
                 )
         except InvalidState as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            apply_service_error(form, exc)
         else:
             messages.success(request, "Template saved.")
             return redirect("care_plan_template_list")

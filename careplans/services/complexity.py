@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from careplans.models import ComplexityAttestation, MedicalDecisionMaking
 from careplans.services.guards import (
-    clean_or_raise,
     require_billing_practitioner,
     require_same_practice,
 )
@@ -19,6 +18,7 @@ from ccm.models import Membership, Practice
 from ccm.permissions import can_attest_complexity
 from patients.models import Patient
 from patients.selectors.common import practice_today
+from patients.services.guards import clean_or_raise
 
 ATTEST_REFUSAL = "attests their medical decision making for complex CCM (R-WHO-6)."
 

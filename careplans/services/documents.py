@@ -19,13 +19,14 @@ from careplans.models import (
     DocumentStatus,
 )
 from careplans.pdf import render_patient_copy
-from careplans.services.guards import clean_or_raise, require_same_practice
+from careplans.services.guards import require_same_practice
 from careplans.tasks import care_plan_document_render_task
 from ccm.audit import AuditEvent, audit_record
 from ccm.errors import InvalidState, PermissionDenied
 from ccm.models import Membership, Practice
 from ccm.permissions import can_record_care_plan_copy
 from patients.selectors.common import practice_today
+from patients.services.guards import clean_or_raise
 
 logger = logging.getLogger(__name__)
 ERROR_LIMIT = 500

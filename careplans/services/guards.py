@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from careplans.content import ContentError
@@ -44,14 +43,3 @@ def require_billing_practitioner(
 
 def invalid_content(error: ContentError) -> InvalidState:
     return InvalidState(error.message, field=error.field)
-
-
-def clean_or_raise(obj: models.Model, *, exclude: list[str] | None = None) -> None:
-    """``full_clean()``, with the first error re-raised as ``InvalidState`` naming its field."""
-    try:
-        obj.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise InvalidState(
-            " ".join(messages), field=None if field == NON_FIELD_ERRORS else field
-        ) from exc

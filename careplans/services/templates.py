@@ -15,11 +15,12 @@ from careplans.plan_templates import (
     parse_template_goal,
     parse_template_intervention,
 )
-from careplans.services.guards import clean_or_raise, invalid_content, require_same_practice
+from careplans.services.guards import invalid_content, require_same_practice
 from ccm.audit import AuditEvent, audit_record
 from ccm.errors import InvalidState, PermissionDenied
 from ccm.models import Membership, Practice
 from ccm.permissions import can_draft_care_plan
+from patients.services.guards import clean_or_raise
 
 TEMPLATE_MESSAGE = "Only care coordinators and physicians manage care-plan templates."
 

@@ -39,7 +39,6 @@ from careplans.selectors import (
     plan_templates_available,
 )
 from careplans.services.guards import (
-    clean_or_raise,
     invalid_content,
     require_billing_practitioner,
     require_same_practice,
@@ -53,6 +52,7 @@ from ccm.permissions import can_draft_care_plan, can_sign_care_plan
 from patients.models import Condition, Patient
 from patients.selectors.common import practice_today
 from patients.selectors.records import condition_list
+from patients.services.guards import clean_or_raise
 
 DRAFT_MESSAGE = "Only care coordinators and physicians draft care plans."
 FIRST_VERSION_REFUSAL = (
