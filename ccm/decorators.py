@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from ccm.errors import PermissionDenied
+from ccm.htmx import hx_redirect, is_htmx
 from ccm.models import Membership
 
 View = Callable[..., HttpResponse]
@@ -30,7 +31,7 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
     An htmx request gets ``HX-Redirect`` (with the page it came from as ``next``): followed
     as a plain redirect, the sign-in page would be swapped into a fragment of the page.
     """
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         current = urlsplit(request.headers.get("HX-Current-URL", ""))
         page = current.path if current.path.startswith("/") else "/"
         if current.query:
@@ -38,7 +39,7 @@ def sign_in_redirect(request: HttpRequest) -> HttpResponse:
         if page.startswith("//"):  # a path only, never another host
             page = "/"
         location = redirect_to_login(page)["Location"]
-        return HttpResponse(status=204, headers={"HX-Redirect": location})
+        return hx_redirect(location)
     return redirect_to_login(request.get_full_path())
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from ccm.audit import request_id_var
+from ccm.htmx import hx_redirect
 
 # Paths a signed-in member without MFA may still reach: sign-out, MFA setup, static files.
 MFA_SETUP_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz")
@@ -109,7 +110,7 @@ class MfaRequiredMiddleware:
                 return JsonResponse({"detail": MFA_REQUIRED_MESSAGE}, status=403)
             setup_url = reverse("mfa_activate_totp")
             if request.headers.get("HX-Request"):
-                return HttpResponse(status=204, headers={"HX-Redirect": setup_url})
+                return hx_redirect(setup_url)
             return redirect(setup_url)
         return self.get_response(request)
 

@@ -26,6 +26,7 @@ from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
 from ccm.decorators import member_required, passive
 from ccm.errors import InvalidState, NotFound
+from ccm.htmx import is_htmx
 from patients.models import Patient
 from timetracking import selectors
 from timetracking.forms import (
@@ -46,10 +47,6 @@ from timetracking.services import settings as settings_services
 from timetracking.services import timer as timer_services
 
 TIMER_CHANGED_EVENT = "timer-changed"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _month_param(request: HttpRequest, default: date) -> date:
@@ -112,7 +109,7 @@ def _worklist_oob(request: HttpRequest, *, patient: Patient, timer: Timer | None
     in place, rather than the whole list reloaded (which would also reorder it under their
     cursor). None when the action came from another page or the patient is not listed."""
     worklist_url = reverse("time_worklist")
-    if not _is_htmx(request) or not request.POST.get("next", "").startswith(worklist_url):
+    if not is_htmx(request) or not request.POST.get("next", "").startswith(worklist_url):
         return None
     if timer is not None and timer.patient_id == patient.pk:  # just started: only the badge
         context: dict[str, Any] = {"oob_timing": patient.public_id}
@@ -246,7 +243,7 @@ def _respond(
 ) -> HttpResponse:
     """The timer partial for htmx (with ``oob``, what else changed on the page); otherwise a
     message and back to where the form was."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return _timer_partial(request, timer, oob, **extra)
     if extra.get("error"):
         messages.error(request, extra["error"])
@@ -295,7 +292,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
             patient_public_ids=[row.patient.public_id for row in data.rows],
         )
     context = {"worklist": data, "filters": filters, "coordinator": coordinator}
-    if _is_htmx(request):  # the table alone, reloaded when the timer changed
+    if is_htmx(request):  # the table alone, reloaded when the timer changed
         context |= {
             "can_log_time": permissions.can_log_time(member),
             "next_url": request.get_full_path(),
@@ -364,7 +361,7 @@ def patient_time(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
         event=AuditEvent.TIME_ENTRIES_VIEWED,
         patient_public_ids=[target.public_id],
     )
-    partial = _is_htmx(request) and request.GET.get("part") == "month"
+    partial = is_htmx(request) and request.GET.get("part") == "month"
     template = "_patient_month" if partial else "patient_time"
     return render(request, f"timetracking/{template}.html", context)
 

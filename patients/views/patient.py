@@ -14,6 +14,7 @@ from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
 from ccm.decorators import member_required
 from ccm.errors import InvalidState
+from ccm.htmx import is_htmx
 from patients.forms import (
     EligibilityFilterForm,
     OutreachForm,
@@ -31,10 +32,6 @@ from patients.services.patient import patient_update
 from patients.views.common import abilities, back_to_patient, form_data, form_page
 
 PAGE_SIZE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @require_GET
@@ -61,7 +58,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         "total": sum(counts.values()),
         **abilities(member),
     }
-    template = "_patient_table" if _is_htmx(request) else "patient_list"
+    template = "_patient_table" if is_htmx(request) else "patient_list"
     return render(request, f"patients/{template}.html", context)
 
 
@@ -86,7 +83,7 @@ def patient_eligibility(request: HttpRequest) -> HttpResponse:
         "outreach_form": OutreachForm(initial={"attempted_on": today}),
         **abilities(member),
     }
-    template = "_eligibility_table" if _is_htmx(request) else "eligibility"
+    template = "_eligibility_table" if is_htmx(request) else "eligibility"
     return render(request, f"patients/{template}.html", context)
 
 
