@@ -11,26 +11,22 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import dj_database_url
-import psycopg2
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from psycopg2 import sql
 
 from billing import reports, selectors
 from billing.fees import default_fee_schedule
 from billing.services.bench import BENCH_TIMEZONE, bench_month_seed
 from billing.services.months import billing_month_close
+from ccm.management.benchdb import analyze, throwaway_database
 from ccm.tenancy import practice_context
 from timetracking.months import previous_month, service_month_of
 
@@ -56,7 +52,7 @@ class Command(BaseCommand):
         if not settings.DATABASE_OWNER_URL:
             raise CommandError("Set DATABASE_OWNER_URL: the benchmark creates its own database.")
         name = f"ccm_bench_close_{secrets.token_hex(4)}"
-        with _throwaway_database(name):
+        with throwaway_database(name):
             self.stdout.write(f"Database {name}: migrating and seeding…")
             call_command("migrate", verbosity=0, interactive=False)
             started = time.perf_counter()
@@ -74,7 +70,7 @@ class Command(BaseCommand):
                 f"{time.perf_counter() - started:.1f} s."
             )
             connections.close_all()
-            _analyze(name)
+            analyze(name)
             practice = seeded.practice
             default_fee_schedule()  # read once per worker process, not part of a close
             started = time.perf_counter()
@@ -139,62 +135,3 @@ def _first_lines(data: BillingReportData, lines: int) -> BillingReportData:
         units=group.units,
         total_cents=group.total_cents,
     )
-
-
-def _owner_connection(database: str = "postgres") -> Any:
-    owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
-    admin = psycopg2.connect(
-        dbname=database,
-        user=owner["USER"],
-        password=owner["PASSWORD"],
-        host=owner["HOST"],
-        port=owner["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    return admin
-
-
-def _analyze(database: str) -> None:
-    """Planner statistics for the bulk-loaded tables, as autovacuum gathers them in production
-    (only the owner may ANALYZE)."""
-    owner = _owner_connection(database)
-    try:
-        with owner.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    finally:
-        owner.close()
-
-
-@contextmanager
-def _throwaway_database(name: str) -> Iterator[None]:
-    """Create ``name`` as the owner, point the default connection at it, drop it afterwards."""
-    admin = _owner_connection()
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    default = connections["default"]
-    original = default.settings_dict["NAME"]
-    connections.close_all()
-    default.settings_dict["NAME"] = name
-    settings.DATABASES["default"]["NAME"] = name
-    try:
-        yield
-    finally:
-        connections.close_all()
-        default.settings_dict["NAME"] = original
-        settings.DATABASES["default"]["NAME"] = original
-        _drop(admin, name)
-        admin.close()
-
-
-def _drop(admin: Any, name: str) -> None:
-    """Drop the database once the app role's sessions are gone (the owner cannot end them)."""
-    statement = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
-    for _ in range(50):
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(statement)
-        except psycopg2.errors.InsufficientPrivilege:
-            time.sleep(0.2)
-        else:
-            return
-    raise CommandError(f"Could not drop {name}: sessions of another role are still connected.")

@@ -45,16 +45,14 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
-import psycopg2
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils import timezone
-from psycopg2 import sql
 
 from ccm import env
+from ccm.management.benchdb import analyze, throwaway_database
 from timetracking.services.bench import BenchPractice, bench_practice_seed
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -251,7 +249,7 @@ class Command(BaseCommand):
             warmup_rounds=options["warmup_rounds"],
         )
         name = f"ccm_bench_{secrets.token_hex(4)}"
-        with _throwaway_database(name):
+        with throwaway_database(name):
             self.stdout.write(f"Database {name}: migrating and seeding…")
             started = time.perf_counter()
             call_command("migrate", verbosity=0, interactive=False)
@@ -269,7 +267,7 @@ class Command(BaseCommand):
                 f"in {time.perf_counter() - started:.1f} s."
             )
             connections.close_all()
-            _analyze(name)
+            analyze(name)
             with _server(name, options["workers"], options["threads"]) as port:
                 results, elapsed, load = self._drive(seeded, port, pace)
         self._report(results, elapsed, load, pace, options)
@@ -542,66 +540,6 @@ def _in_parallel(jobs: list[Any], *, limit: int) -> None:
         thread.join()
     if failures:
         raise failures[0]
-
-
-def _owner_connection(database: str = "postgres") -> Any:
-    owner = dj_database_url.parse(settings.DATABASE_OWNER_URL)
-    admin = psycopg2.connect(
-        dbname=database,
-        user=owner["USER"],
-        password=owner["PASSWORD"],
-        host=owner["HOST"],
-        port=owner["PORT"] or 5432,
-    )
-    admin.autocommit = True
-    return admin
-
-
-def _analyze(database: str) -> None:
-    """Planner statistics for the bulk-loaded tables, as autovacuum would gather them in
-    production (only the owner may ANALYZE; without statistics the worklist's joins are
-    planned as nested loops over "one row")."""
-    owner = _owner_connection(database)
-    try:
-        with owner.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    finally:
-        owner.close()
-
-
-@contextmanager
-def _throwaway_database(name: str) -> Iterator[None]:
-    """Create ``name`` as the owner, point the default connection at it, drop it afterwards."""
-    admin = _owner_connection()
-    with admin.cursor() as cursor:
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    default = connections["default"]
-    original = default.settings_dict["NAME"]
-    connections.close_all()
-    default.settings_dict["NAME"] = name
-    settings.DATABASES["default"]["NAME"] = name
-    try:
-        yield
-    finally:
-        connections.close_all()
-        default.settings_dict["NAME"] = original
-        settings.DATABASES["default"]["NAME"] = original
-        _drop(admin, name)
-        admin.close()
-
-
-def _drop(admin: Any, name: str) -> None:
-    """Drop the database once the app role's sessions are gone (the owner cannot end them)."""
-    statement = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name))
-    for _ in range(50):
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(statement)
-        except psycopg2.errors.InsufficientPrivilege:
-            time.sleep(0.2)  # a closed connection's backend is still exiting
-        else:
-            return
-    raise CommandError(f"Could not drop {name}: sessions of another role are still connected.")
 
 
 def _free_port() -> int:
