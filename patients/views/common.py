@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
+from ccm.errors import InvalidState
 from ccm.models import Membership
+from patients.forms import apply_service_error
 from patients.models import Patient
 
 FORM_TEMPLATE = "patients/record_form.html"
@@ -74,6 +78,29 @@ def form_page(
 def return_to(request: HttpRequest) -> str:
     value = request.POST.get("return_to") or request.GET.get("return_to") or ""
     return value if value in RETURN_TO else ""
+
+
+def save_and_return(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], Any],
+    *,
+    done: str | Callable[[Any], str],
+    patient: Patient,
+    section: str,
+) -> HttpResponse | None:
+    """Save a submitted, valid ``form`` with ``save(cleaned_data)``, say ``done`` (or
+    ``done(what save returned)``) and go back (``back_to_patient``); None to show the form
+    again, with the service's refusal on it."""
+    if not form.is_bound or not form.is_valid():
+        return None
+    try:
+        result = save(form.cleaned_data)
+    except InvalidState as exc:
+        apply_service_error(form, exc)
+        return None
+    messages.success(request, done if isinstance(done, str) else done(result))
+    return back_to_patient(request, patient, section)
 
 
 def back_to_patient(request: HttpRequest, patient: Patient, section: str = "") -> HttpResponse:

@@ -7,26 +7,24 @@ import uuid
 from pathlib import PurePath
 from typing import cast
 
-from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ccm import permissions
 from ccm.audit import AuditEvent, audit_read
 from ccm.decorators import member_required
-from ccm.errors import InvalidState, NotFound
+from ccm.errors import NotFound
 from patients.forms import (
     ConsentDeclineForm,
     ConsentForm,
     ConsentRevokeForm,
-    apply_service_error,
 )
 from patients.models import ConsentOutcome, Patient
 from patients.selectors.common import practice_today
 from patients.selectors.consent import consent_get
 from patients.selectors.patient import patient_get
 from patients.services import consent as consent_services
-from patients.views.common import back_to_patient, form_data, form_page
+from patients.views.common import form_data, form_page, save_and_return
 
 
 def _initial(request: HttpRequest, patient: Patient) -> dict[str, object]:
@@ -46,17 +44,17 @@ def consent_record(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, files = form_data(request)
     form = ConsentForm(data, files, practice=practice, initial=_initial(request, target))
-    if data is not None and form.is_valid():
-        try:
-            consent_services.consent_record(
-                practice=practice, actor=member, patient=target, **form.service_arguments()
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{target.full_name}'s consent to CCM was recorded.")
-            return back_to_patient(request, target, "consent")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda _cleaned: consent_services.consent_record(
+            practice=practice, actor=member, patient=target, **form.service_arguments()
+        ),
+        done=f"{target.full_name}'s consent to CCM was recorded.",
+        patient=target,
+        section="consent",
+    )
+    return saved or form_page(
         request,
         patient=target,
         form=form,
@@ -73,21 +71,21 @@ def consent_decline(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = ConsentDeclineForm(data, practice=practice, initial=_initial(request, target))
-    if data is not None and form.is_valid():
-        try:
-            consent_services.consent_record(
-                practice=practice,
-                actor=member,
-                patient=target,
-                outcome=ConsentOutcome.DECLINED,
-                **form.cleaned_data,
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{target.full_name}'s refusal of CCM was recorded.")
-            return back_to_patient(request, target, "consent")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: consent_services.consent_record(
+            practice=practice,
+            actor=member,
+            patient=target,
+            outcome=ConsentOutcome.DECLINED,
+            **cleaned,
+        ),
+        done=f"{target.full_name}'s refusal of CCM was recorded.",
+        patient=target,
+        section="consent",
+    )
+    return saved or form_page(
         request,
         patient=target,
         form=form,
@@ -103,17 +101,17 @@ def consent_revoke(request: HttpRequest, consent: uuid.UUID) -> HttpResponse:
     row = consent_get(practice=practice, public_id=consent)
     data, _ = form_data(request)
     form = ConsentRevokeForm(data, initial={"revoked_on": practice_today(practice)})
-    if data is not None and form.is_valid():
-        try:
-            consent_services.consent_revoke(
-                practice=practice, actor=member, consent=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, "The revocation was recorded (effective at month's end).")
-            return back_to_patient(request, row.patient, "consent")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: consent_services.consent_revoke(
+            practice=practice, actor=member, consent=row, **cleaned
+        ),
+        done="The revocation was recorded (effective at month's end).",
+        patient=row.patient,
+        section="consent",
+    )
+    return saved or form_page(
         request,
         patient=row.patient,
         form=form,

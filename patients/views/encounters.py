@@ -9,54 +9,28 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from ccm import permissions
 from ccm.decorators import member_required
-from ccm.errors import InvalidState
 from patients.forms import (
     FacilityStayForm,
     OtherServiceForm,
     VisitForm,
     VoidForm,
-    apply_service_error,
 )
-from patients.models import FacilityStay, OtherService, Patient, Visit
+from patients.models import FacilityStay, OtherService, Visit
 from patients.selectors.common import practice_today
 from patients.selectors.patient import patient_get
 from patients.selectors.records import facility_stay_get, other_service_get, visit_get
 from patients.services import encounter as encounter_services
-from patients.views.common import back_to_patient, form_data, form_page
+from patients.views.common import form_data, form_page, save_and_return
 
 _clinical = member_required(permissions.can_edit_clinical_record)
 VOID_HELP = (
     "Voided records stay on the patient's page with who voided them and why; billing ignores them."
 )
-
-
-def _saved(
-    request: HttpRequest,
-    form: Form,
-    save: Callable[[dict[str, Any]], object],
-    *,
-    done: str,
-    patient: Patient,
-    section: str,
-) -> HttpResponse | None:
-    """Save a submitted, valid ``form`` with ``save(cleaned_data)`` and go back to the
-    patient's ``section``; None to show the form again (with the service's refusal on it)."""
-    if not form.is_bound or not form.is_valid():
-        return None
-    try:
-        save(form.cleaned_data)
-    except InvalidState as exc:
-        apply_service_error(form, exc)
-        return None
-    messages.success(request, done)
-    return back_to_patient(request, patient, section)
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,7 +40,7 @@ def visit_record(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = VisitForm(data, practice=practice, initial={"date": practice_today(practice)})
-    saved = _saved(
+    saved = save_and_return(
         request,
         form,
         lambda cleaned: encounter_services.visit_record(
@@ -88,7 +62,7 @@ def other_service_record(request: HttpRequest, patient: uuid.UUID) -> HttpRespon
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = OtherServiceForm(data, practice=practice, initial={"date": practice_today(practice)})
-    saved = _saved(
+    saved = save_and_return(
         request,
         form,
         lambda cleaned: encounter_services.other_service_record(
@@ -116,7 +90,7 @@ def facility_stay_record(request: HttpRequest, patient: uuid.UUID) -> HttpRespon
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = FacilityStayForm(data)
-    saved = _saved(
+    saved = save_and_return(
         request,
         form,
         lambda cleaned: encounter_services.facility_stay_record(
@@ -147,7 +121,7 @@ def _void(
     """The void form of ``row`` (``what``: "visit", ...); voided with ``void(cleaned_data)``."""
     data, _ = form_data(request)
     form = VoidForm(data)
-    saved = _saved(
+    saved = save_and_return(
         request, form, void, done=f"The {what} was voided.", patient=row.patient, section=section
     )
     return saved or form_page(

@@ -19,7 +19,6 @@ from patients.forms import (
     EnrollForm,
     EnrollmentStatusForm,
     OutreachForm,
-    apply_service_error,
 )
 from patients.models import EnrollmentStatus
 from patients.selectors.common import practice_today
@@ -27,7 +26,7 @@ from patients.selectors.patient import patient_get
 from patients.selectors.records import condition_get
 from patients.services import condition as condition_services
 from patients.services import enrollment as enrollment_services
-from patients.views.common import back_to_patient, form_data, form_page
+from patients.views.common import back_to_patient, form_data, form_page, save_and_return
 
 # --- Conditions -------------------------------------------------------------------------------
 
@@ -40,17 +39,17 @@ def condition_add(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     data, _ = form_data(request)
     may_attest = permissions.can_attest_chronic_condition(member)
     form = ConditionAddForm(data, may_attest=may_attest)
-    if data is not None and form.is_valid():
-        try:
-            added = condition_services.condition_add(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{added.code} was added to the problem list.")
-            return back_to_patient(request, target, "conditions")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: condition_services.condition_add(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done=lambda added: f"{added.code} was added to the problem list.",
+        patient=target,
+        section="conditions",
+    )
+    return saved or form_page(
         request, patient=target, form=form, title="Add a condition", submit="Add condition"
     )
 
@@ -63,17 +62,17 @@ def condition_edit(request: HttpRequest, condition: uuid.UUID) -> HttpResponse:
     data, _ = form_data(request)
     initial = {"description": row.description, "onset_date": row.onset_date}
     form = ConditionEditForm(data, initial=initial)
-    if data is not None and form.is_valid():
-        try:
-            condition_services.condition_update(
-                practice=practice, actor=member, condition=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{row.code} was updated.")
-            return back_to_patient(request, row.patient, "conditions")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: condition_services.condition_update(
+            practice=practice, actor=member, condition=row, **cleaned
+        ),
+        done=f"{row.code} was updated.",
+        patient=row.patient,
+        section="conditions",
+    )
+    return saved or form_page(
         request,
         patient=row.patient,
         form=form,
@@ -112,17 +111,17 @@ def condition_resolve(request: HttpRequest, condition: uuid.UUID) -> HttpRespons
     row = condition_get(practice=practice, public_id=condition)
     data, _ = form_data(request)
     form = ConditionResolveForm(data, initial={"resolved_on": practice_today(practice)})
-    if data is not None and form.is_valid():
-        try:
-            condition_services.condition_resolve(
-                practice=practice, actor=member, condition=row, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{row.code} was marked resolved.")
-            return back_to_patient(request, row.patient, "conditions")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: condition_services.condition_resolve(
+            practice=practice, actor=member, condition=row, **cleaned
+        ),
+        done=f"{row.code} was marked resolved.",
+        patient=row.patient,
+        section="conditions",
+    )
+    return saved or form_page(
         request,
         patient=row.patient,
         form=form,
@@ -142,17 +141,17 @@ def outreach_record(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = OutreachForm(data, initial={"attempted_on": practice_today(practice)})
-    if data is not None and form.is_valid():
-        try:
-            enrollment_services.outreach_record(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"Outreach to {target.full_name} was recorded.")
-            return back_to_patient(request, target, "outreach")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: enrollment_services.outreach_record(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done=f"Outreach to {target.full_name} was recorded.",
+        patient=target,
+        section="outreach",
+    )
+    return saved or form_page(
         request, patient=target, form=form, title="Record outreach", submit="Record attempt"
     )
 
@@ -164,23 +163,23 @@ def enrollment_change(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = EnrollmentStatusForm(data, patient=target)
-    if data is not None and form.is_valid():
-        try:
-            enrollment_services.enrollment_status_change(
-                practice=practice,
-                actor=member,
-                patient=target,
-                to_status=EnrollmentStatus(form.cleaned_data["status"]),
-                reason=form.cleaned_data["reason"],
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(
-                request, f"{target.full_name} is now “{target.get_enrollment_status_display()}”."
-            )
-            return back_to_patient(request, target, "enrollment")
-    return form_page(
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: enrollment_services.enrollment_status_change(
+            practice=practice,
+            actor=member,
+            patient=target,
+            to_status=EnrollmentStatus(cleaned["status"]),
+            reason=cleaned["reason"],
+        ),
+        done=lambda _changed: (
+            f"{target.full_name} is now “{target.get_enrollment_status_display()}”."
+        ),
+        patient=target,
+        section="enrollment",
+    )
+    return saved or form_page(
         request,
         patient=target,
         form=form,
@@ -196,14 +195,16 @@ def patient_enroll(request: HttpRequest, patient: uuid.UUID) -> HttpResponse:
     target = patient_get(practice=practice, public_id=patient)
     data, _ = form_data(request)
     form = EnrollForm(data)
-    if data is not None and form.is_valid():
-        try:
-            enrollment_services.patient_enroll(
-                practice=practice, actor=member, patient=target, **form.cleaned_data
-            )
-        except InvalidState as exc:
-            apply_service_error(form, exc)
-        else:
-            messages.success(request, f"{target.full_name} is enrolled in CCM.")
-            return back_to_patient(request, target, "enrollment")
-    return form_page(request, patient=target, form=form, title="Enroll in CCM", submit="Enroll")
+    saved = save_and_return(
+        request,
+        form,
+        lambda cleaned: enrollment_services.patient_enroll(
+            practice=practice, actor=member, patient=target, **cleaned
+        ),
+        done=f"{target.full_name} is enrolled in CCM.",
+        patient=target,
+        section="enrollment",
+    )
+    return saved or form_page(
+        request, patient=target, form=form, title="Enroll in CCM", submit="Enroll"
+    )
